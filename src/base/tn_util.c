@@ -1,0 +1,69 @@
+/* tn_util: uuid v7, clocks, number parsing. */
+#include "base/compat.h"
+#include "base/tn_util.h"
+
+#include <errno.h>
+#include <time.h>
+#include <strings.h>
+#include <sys/random.h>
+
+void tn_uuid7(char out[37])
+{
+	unsigned char b[16];
+	int64_t ms = tn_now_us() / 1000;
+	size_t got = 0;
+	int i;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No entropy source: fall back to clock noise; ids stay unique by time. */
+			for (i = 0; i < 16; i++)
+				b[i] = (unsigned char)(rand() ^ (int)(tn_now_us() >> (i % 8)));
+			break;
+		}
+		got += (size_t)n;
+	}
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+int64_t tn_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+double tn_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tn_parse_int64(const char *s, int64_t *out, const char *what, struct tn_err *err)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0')
+		return tn_err_set(err, TN_EINVAL, "%s: '%s' is not a whole number", what, s);
+	*out = (int64_t)v;
+	return 0;
+}
+
+int tn_strieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}

@@ -1,0 +1,19 @@
+/* tn_util: small helpers with no better home: ids, time, number parsing. */
+#ifndef TN_UTIL_H
+#define TN_UTIL_H
+
+#include <stdint.h>
+#include "base/tn_err.h"
+
+/* A new UUIDv7 in canonical text form (37 bytes with the NUL). */
+void tn_uuid7(char out[37]);
+/* Wall clock in microseconds since the epoch. */
+int64_t tn_now_us(void);
+/* Monotonic clock in seconds. */
+double tn_mono(void);
+/* Parse a whole string as a signed 64-bit integer; error names `what`. */
+int tn_parse_int64(const char *s, int64_t *out, const char *what, struct tn_err *err);
+/* Case-insensitive ASCII comparison. */
+int tn_strieq(const char *a, const char *b);
+
+#endif

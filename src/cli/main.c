@@ -1,0 +1,2 @@
+#include "base/compat.h"
+int main(void) { return 0; }

@@ -1,0 +1,31 @@
+/*
+ * lake: a DuckLake-format lake: a catalog (SQLite file, DuckLake 1.0 tables)
+ * plus a data path of immutable Parquet files. lake_init creates one,
+ * lake_open finds and checks one. A `struct lake` is shared by the sessions
+ * of one process; it is not thread-safe itself.
+ */
+#ifndef LAKE_H
+#define LAKE_H
+
+#include <stdint.h>
+#include "base/tn_err.h"
+
+struct lake;
+
+struct lake_init_opts {
+	const char *data_path; /* NULL = <dir>/data/ */
+};
+
+/* File name of the catalog inside a lake folder. */
+#define LAKE_CATALOG_FILE "catalog.sqlite"
+
+/* Create a new lake in `dir` (created if missing; must not hold a lake). */
+int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err);
+/* Open the lake in `dir`; TN_ENOTFOUND if there is none. */
+int lake_open(struct lake **out, const char *dir, struct tn_err *err);
+void lake_close(struct lake *lk);
+/* Borrowed: the lake folder and the data path (ends with '/'). */
+const char *lake_dir(const struct lake *lk);
+const char *lake_data_path(const struct lake *lk);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * session: one user's connection to a lake: an embedded DuckDB, a catalog
+ * handle and transaction state. session_exec runs SQL the way `tarn sql`
+ * does: lake DDL and DML become catalog commits (one snapshot per statement,
+ * or one per BEGIN ... COMMIT), every SELECT runs in DuckDB over the files
+ * of the snapshot it reads, with AT (VERSION => n | TIMESTAMP => t) on any
+ * table reference. Not thread-safe: one session per thread.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include "base/tn_err.h"
+#include "engine/duck.h"
+
+struct lake;
+struct session;
+
+int session_open(struct session **out, struct lake *lk, struct tn_err *err);
+/* Closing a session with an open transaction rolls it back. */
+void session_close(struct session *s);
+
+/*
+ * Run one or more SQL statements. On success *res (if res is not NULL) is
+ * the result of the last statement (a one-column "Count" result for DML and
+ * DDL), owned by the caller. On error nothing of the failing statement is
+ * kept; in autocommit mode earlier statements of `sql` stay committed.
+ */
+int session_exec(struct session *s, const char *sql, struct duck_result **res, struct tn_err *err);
+
+/* 1 while a BEGIN ... COMMIT transaction is open. */
+int session_in_txn(const struct session *s);
+/* The session's DuckDB (for tools that need to run plain DuckDB SQL). */
+struct duck *session_duck(struct session *s);
+
+#endif
