@@ -28,4 +28,17 @@ void lake_close(struct lake *lk);
 const char *lake_dir(const struct lake *lk);
 const char *lake_data_path(const struct lake *lk);
 
+
+
+/* Consistency check (`tarn fsck`): problems make the lake inconsistent,
+ * orphans (files no snapshot refers to) are only listed. */
+struct lake_fsck_report {
+	size_t nproblems;
+	char **problems;  /* one owned message each */
+	size_t norphans;
+	char **orphans;   /* paths relative to the data path */
+	int64_t snapshots, tables, files;  /* what was checked */
+};
+int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err);
+void lake_fsck_report_release(struct lake_fsck_report *rep);
 #endif
