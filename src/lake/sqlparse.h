@@ -65,8 +65,9 @@ struct sql_stmt {
 	size_t nsets;
 	char *from;              /* UPDATE … FROM <text> / DELETE … USING <text>; NULL if none */
 
-	/* ALTER TABLE */
+	/* ALTER TABLE (if_exists: ALTER TABLE IF EXISTS t; if_not_exists: ADD COLUMN IF NOT EXISTS) */
 	enum sql_alter alter;
+	int column_if_exists;    /* DROP COLUMN IF EXISTS c */
 	char *column;            /* column to add/drop/rename/alter; COMMENT ON COLUMN column */
 	char *new_name;          /* RENAME … TO new_name */
 	char *type;              /* ADD COLUMN / ALTER … TYPE: type text */
@@ -79,6 +80,7 @@ struct sql_stmt {
 };
 
 /* Split a script into statements (trimmed, without ';'; empty ones dropped).
+ * Trimming also drops comments before the first and after the last token.
  * *stmts is an owned array of owned strings; free with sqlparse_free_list. */
 int sqlparse_split(const char *sql, char ***stmts, size_t *n, struct tn_err *err);
 void sqlparse_free_list(char **stmts, size_t n);

@@ -1,0 +1,290 @@
+/*
+ * lake: creating and opening a lake. A lake folder holds the SQLite catalog
+ * (DuckLake 1.0 tables, so stock DuckDB with the ducklake extension can
+ * attach it) and, by default, the data folder.
+ */
+#include "base/compat.h"
+#include "lake/lake_int.h"
+#include "base/tn_mem.h"
+#include "base/tn_fs.h"
+#include "base/tn_util.h"
+
+#include <time.h>
+
+/* DuckLake 1.0 catalog tables, column order as the spec has it (positional
+ * inserts by other writers depend on it). */
+static const char *ddl =
+	"CREATE TABLE ducklake_metadata(key VARCHAR NOT NULL, value VARCHAR NOT NULL, scope VARCHAR, scope_id BIGINT);"
+	"CREATE TABLE ducklake_snapshot(snapshot_id BIGINT PRIMARY KEY, snapshot_time TIMESTAMPTZ, schema_version BIGINT, next_catalog_id BIGINT, next_file_id BIGINT);"
+	"CREATE TABLE ducklake_snapshot_changes(snapshot_id BIGINT PRIMARY KEY, changes_made VARCHAR, author VARCHAR, commit_message VARCHAR, commit_extra_info VARCHAR);"
+	"CREATE TABLE ducklake_schema(schema_id BIGINT PRIMARY KEY, schema_uuid UUID, begin_snapshot BIGINT, end_snapshot BIGINT, schema_name VARCHAR, path VARCHAR, path_is_relative BOOLEAN);"
+	"CREATE TABLE ducklake_table(table_id BIGINT, table_uuid UUID, begin_snapshot BIGINT, end_snapshot BIGINT, schema_id BIGINT, table_name VARCHAR, path VARCHAR, path_is_relative BOOLEAN);"
+	"CREATE TABLE ducklake_view(view_id BIGINT, view_uuid UUID, begin_snapshot BIGINT, end_snapshot BIGINT, schema_id BIGINT, view_name VARCHAR, dialect VARCHAR, sql VARCHAR, column_aliases VARCHAR);"
+	"CREATE TABLE ducklake_tag(object_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, key VARCHAR, value VARCHAR);"
+	"CREATE TABLE ducklake_column_tag(table_id BIGINT, column_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, key VARCHAR, value VARCHAR);"
+	"CREATE TABLE ducklake_data_file(data_file_id BIGINT PRIMARY KEY, table_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, file_order BIGINT, path VARCHAR, path_is_relative BOOLEAN, file_format VARCHAR, record_count BIGINT, file_size_bytes BIGINT, footer_size BIGINT, row_id_start BIGINT, partition_id BIGINT, encryption_key VARCHAR, mapping_id BIGINT, partial_max BIGINT);"
+	"CREATE TABLE ducklake_file_column_stats(data_file_id BIGINT, table_id BIGINT, column_id BIGINT, column_size_bytes BIGINT, value_count BIGINT, null_count BIGINT, min_value VARCHAR, max_value VARCHAR, contains_nan BOOLEAN, extra_stats VARCHAR);"
+	"CREATE TABLE ducklake_file_variant_stats(data_file_id BIGINT, table_id BIGINT, column_id BIGINT, variant_path VARCHAR, shredded_type VARCHAR, column_size_bytes BIGINT, value_count BIGINT, null_count BIGINT, min_value VARCHAR, max_value VARCHAR, contains_nan BOOLEAN, extra_stats VARCHAR);"
+	"CREATE TABLE ducklake_delete_file(delete_file_id BIGINT PRIMARY KEY, table_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, data_file_id BIGINT, path VARCHAR, path_is_relative BOOLEAN, format VARCHAR, delete_count BIGINT, file_size_bytes BIGINT, footer_size BIGINT, encryption_key VARCHAR, partial_max BIGINT);"
+	"CREATE TABLE ducklake_column(column_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, table_id BIGINT, column_order BIGINT, column_name VARCHAR, column_type VARCHAR, initial_default VARCHAR, default_value VARCHAR, nulls_allowed BOOLEAN, parent_column BIGINT, default_value_type VARCHAR, default_value_dialect VARCHAR);"
+	"CREATE TABLE ducklake_table_stats(table_id BIGINT, record_count BIGINT, next_row_id BIGINT, file_size_bytes BIGINT);"
+	"CREATE TABLE ducklake_table_column_stats(table_id BIGINT, column_id BIGINT, contains_null BOOLEAN, contains_nan BOOLEAN, min_value VARCHAR, max_value VARCHAR, extra_stats VARCHAR);"
+	"CREATE TABLE ducklake_partition_info(partition_id BIGINT, table_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT);"
+	"CREATE TABLE ducklake_partition_column(partition_id BIGINT, table_id BIGINT, partition_key_index BIGINT, column_id BIGINT, transform VARCHAR);"
+	"CREATE TABLE ducklake_file_partition_value(data_file_id BIGINT, table_id BIGINT, partition_key_index BIGINT, partition_value VARCHAR);"
+	"CREATE TABLE ducklake_files_scheduled_for_deletion(data_file_id BIGINT, path VARCHAR, path_is_relative BOOLEAN, schedule_start TIMESTAMPTZ);"
+	"CREATE TABLE ducklake_inlined_data_tables(table_id BIGINT, table_name VARCHAR, schema_version BIGINT);"
+	"CREATE TABLE ducklake_column_mapping(mapping_id BIGINT, table_id BIGINT, type VARCHAR);"
+	"CREATE TABLE ducklake_name_mapping(mapping_id BIGINT, column_id BIGINT, source_name VARCHAR, target_field_id BIGINT, parent_column BIGINT, is_partition BOOLEAN);"
+	"CREATE TABLE ducklake_schema_versions(begin_snapshot BIGINT, schema_version BIGINT, table_id BIGINT);"
+	"CREATE TABLE ducklake_macro(schema_id BIGINT, macro_id BIGINT, macro_name VARCHAR, begin_snapshot BIGINT, end_snapshot BIGINT);"
+	"CREATE TABLE ducklake_macro_impl(macro_id BIGINT, impl_id BIGINT, dialect VARCHAR, sql VARCHAR, type VARCHAR);"
+	"CREATE TABLE ducklake_macro_parameters(macro_id BIGINT, impl_id BIGINT, column_id BIGINT, parameter_name VARCHAR, parameter_type VARCHAR, default_value VARCHAR, default_value_type VARCHAR);"
+	"CREATE TABLE ducklake_sort_info(sort_id BIGINT, table_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT);"
+	"CREATE TABLE ducklake_sort_expression(sort_id BIGINT, table_id BIGINT, sort_key_index BIGINT, expression VARCHAR, dialect VARCHAR, sort_direction VARCHAR, null_order VARCHAR);"
+	/* Indexes are allowed by the format and keep planning fast as metadata grows. */
+	"CREATE INDEX tarn_data_file_table ON ducklake_data_file(table_id, end_snapshot);"
+	"CREATE INDEX tarn_delete_file_table ON ducklake_delete_file(table_id, data_file_id);"
+	"CREATE INDEX tarn_column_table ON ducklake_column(table_id, column_id);"
+	"CREATE INDEX tarn_table_name ON ducklake_table(table_name, table_id);"
+	"CREATE INDEX tarn_file_stats ON ducklake_file_column_stats(table_id, column_id, data_file_id);";
+
+void lake_format_time(int64_t us, char out[40])
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	char tmp[128];
+
+	gmtime_r(&secs, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+	memcpy(out, tmp, 39);
+	out[39] = '\0';
+}
+
+static int insert_meta(struct catalog *cat, const char *k, const char *v, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "INSERT INTO ducklake_metadata VALUES (?, ?, NULL, NULL)", &st, err);
+
+	if (rc)
+		return rc;
+	catalog_bind_text(st, 1, k);
+	catalog_bind_text(st, 2, v);
+	rc = catalog_step(st, err);
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int lake_create_catalog(struct catalog *cat, const char *data_path, struct tn_err *err)
+{
+	struct catalog_stmt *st = NULL;
+	char uuid[37], now[40];
+	int rc;
+
+	rc = catalog_begin(cat, 1, err);
+	if (rc)
+		return rc;
+	rc = catalog_exec(cat, ddl, err);
+	if (!rc)
+		rc = insert_meta(cat, "version", LAKE_FORMAT_VERSION, err);
+	if (!rc)
+		rc = insert_meta(cat, "created_by", "tarn " TARN_VERSION, err);
+	if (!rc)
+		rc = insert_meta(cat, "data_path", data_path, err);
+	if (!rc)
+		rc = insert_meta(cat, "encrypted", "false", err);
+	lake_format_time(tn_now_us(), now);
+	if (!rc)
+		rc = catalog_prepare(cat, "INSERT INTO ducklake_snapshot VALUES (0, ?, 0, 1, 0)", &st, err);
+	if (!rc) {
+		catalog_bind_text(st, 1, now);
+		rc = catalog_step(st, err);
+		catalog_finalize(st);
+		st = NULL;
+	}
+	if (rc >= 0)
+		rc = catalog_exec(cat, "INSERT INTO ducklake_snapshot_changes VALUES "
+				       "(0, 'created_schema:\"main\"', NULL, NULL, NULL)", err);
+	tn_uuid7(uuid);
+	if (!rc)
+		rc = catalog_prepare(cat, "INSERT INTO ducklake_schema VALUES (0, ?, 0, NULL, 'main', 'main/', 1)",
+				     &st, err);
+	if (!rc) {
+		catalog_bind_text(st, 1, uuid);
+		rc = catalog_step(st, err);
+		catalog_finalize(st);
+	}
+	if (rc < 0) {
+		catalog_rollback(cat);
+		return rc;
+	}
+	return catalog_commit(cat, err);
+}
+
+static char *with_slash(const char *p)
+{
+	size_t n = strlen(p);
+	return (n && p[n - 1] == '/') ? tn_strdup(p) : tn_xprintf("%s/", p);
+}
+
+int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err)
+{
+	char *abs = tn_fs_abspath(dir);
+	char *catp = tn_fs_join(abs, LAKE_CATALOG_FILE);
+	char *data = NULL, *tmp;
+	struct catalog *cat = NULL;
+	int rc;
+
+	if (tn_fs_exists(catp)) {
+		rc = tn_err_set(err, TN_ECONFLICT, "%s already holds a lake (%s); pick another folder",
+				abs, catp);
+		goto out;
+	}
+	if (opts && opts->data_path) {
+		if (strstr(opts->data_path, "://")) {
+			rc = tn_err_set(err, TN_EUNSUPPORTED,
+					"data path %s: only local folders are supported in this build",
+					opts->data_path);
+			goto out;
+		}
+		tmp = tn_fs_abspath(opts->data_path);
+	} else {
+		tmp = tn_fs_join(abs, "data");
+	}
+	data = with_slash(tmp);
+	tn_free(tmp);
+	rc = tn_fs_mkdirs(abs, err);
+	if (!rc)
+		rc = tn_fs_mkdirs(data, err);
+	if (!rc)
+		rc = catalog_open(&cat, catp, 1, err);
+	if (!rc)
+		rc = lake_create_catalog(cat, data, err);
+	catalog_close(cat);
+	if (rc) {
+		/* Leave nothing half-made behind: a later init must find no catalog. */
+		struct tn_err ignore = TN_ERR_INIT;
+		char *wal = tn_xprintf("%s-wal", catp), *shm = tn_xprintf("%s-shm", catp);
+		tn_fs_remove(catp, &ignore);
+		tn_fs_remove(wal, &ignore);
+		tn_fs_remove(shm, &ignore);
+		tn_free(wal);
+		tn_free(shm);
+		goto out;
+	}
+	rc = tn_fs_sync_file(catp, err);
+out:
+	tn_free(abs);
+	tn_free(catp);
+	tn_free(data);
+	return rc;
+}
+
+static int read_data_path(struct catalog *cat, char **out, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc;
+
+	*out = NULL;
+	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'data_path' "
+				  "AND scope IS NULL", &st, err);
+	if (rc)
+		return rc;
+	rc = catalog_step(st, err);
+	if (rc == 1)
+		*out = catalog_col_dup(st, 0);
+	catalog_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (!*out)
+		return tn_err_set(err, TN_EINTERNAL, "catalog %s has no data_path", catalog_path(cat));
+	return 0;
+}
+
+static int check_version(struct catalog *cat, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc, ok = 0;
+	char *v = NULL;
+
+	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'version'", &st, err);
+	if (rc)
+		return tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog", catalog_path(cat));
+	if (catalog_step(st, err) == 1) {
+		v = catalog_col_dup(st, 0);
+		ok = v && !strcmp(v, LAKE_FORMAT_VERSION);
+	}
+	catalog_finalize(st);
+	if (!ok)
+		rc = tn_err_set(err, TN_EUNSUPPORTED,
+				"catalog %s has DuckLake version %s; tarn reads version %s",
+				catalog_path(cat), v ? v : "(none)", LAKE_FORMAT_VERSION);
+	tn_free(v);
+	return rc;
+}
+
+int lake_open(struct lake **out, const char *dir, struct tn_err *err)
+{
+	struct lake *lk = tn_calloc(1, sizeof(*lk));
+	struct catalog *cat = NULL;
+	char *dp = NULL;
+	int rc;
+
+	*out = NULL;
+	lk->dir = tn_fs_abspath(dir);
+	lk->catalog_path = tn_fs_join(lk->dir, LAKE_CATALOG_FILE);
+	if (!tn_fs_exists(lk->catalog_path)) {
+		rc = tn_err_set(err, TN_ENOTFOUND,
+				"no lake at %s (run `tarn init %s`, or pass --lake DIR / set TARN_LAKE)",
+				lk->dir, dir);
+		goto fail;
+	}
+	rc = catalog_open(&cat, lk->catalog_path, 0, err);
+	if (!rc)
+		rc = check_version(cat, err);
+	if (!rc)
+		rc = read_data_path(cat, &dp, err);
+	catalog_close(cat);
+	if (rc)
+		goto fail;
+	if (strstr(dp, "://")) {
+		rc = tn_err_set(err, TN_EUNSUPPORTED, "lake %s keeps its data at %s; only local data "
+				"paths are supported in this build", lk->dir, dp);
+		goto fail;
+	}
+	lk->data_path = dp[0] == '/' ? with_slash(dp) : NULL;
+	if (!lk->data_path) {
+		/* A relative data path is relative to the catalog's folder. */
+		char *j = tn_fs_join(lk->dir, dp);
+		lk->data_path = with_slash(j);
+		tn_free(j);
+	}
+	tn_free(dp);
+	*out = lk;
+	return 0;
+fail:
+	tn_free(dp);
+	lake_close(lk);
+	return rc;
+}
+
+void lake_close(struct lake *lk)
+{
+	if (!lk)
+		return;
+	tn_free(lk->dir);
+	tn_free(lk->catalog_path);
+	tn_free(lk->data_path);
+	tn_free(lk);
+}
+
+const char *lake_dir(const struct lake *lk)
+{
+	return lk->dir;
+}
+
+const char *lake_data_path(const struct lake *lk)
+{
+	return lk->data_path;
+}

@@ -1,0 +1,123 @@
+/*
+ * lake_int.h: internals shared by the files of the lake module (lake.c,
+ * meta.c, scan.c, write.c, ddl.c, session.c, timetravel.c, fsck.c,
+ * introspect.c). Not for use outside src/lake/.
+ */
+#ifndef LAKE_INT_H
+#define LAKE_INT_H
+
+#include <stdint.h>
+#include "base/tn_err.h"
+#include "base/tn_buf.h"
+#include "catalog/catalog.h"
+#include "engine/duck.h"
+#include "lake/lake.h"
+
+#define LAKE_FORMAT_VERSION "1.0"
+#define LAKE_DEFAULT_SCHEMA "main"
+
+struct lake {
+	char *dir;          /* absolute lake folder */
+	char *catalog_path; /* <dir>/catalog.sqlite */
+	char *data_path;    /* absolute, ends with '/' */
+};
+
+/* A column of a table at one snapshot (a tree for nested types). */
+struct lk_column {
+	int64_t id;
+	int64_t order;
+	int64_t parent;     /* 0 = top level */
+	char *name;
+	char *type;         /* DuckLake type string */
+	char *initial_default;
+	char *default_value;
+	int nulls_allowed;
+	int64_t begin_snapshot;
+	size_t nchild;
+	struct lk_column *child;
+};
+
+struct lk_file {
+	int64_t id;
+	int64_t begin_snapshot;
+	int64_t record_count;
+	int64_t size;
+	int64_t row_id_start;
+	char *path;          /* absolute */
+	int64_t del_id;      /* 0 = no delete file */
+	char *del_path;      /* absolute, NULL if none */
+	int64_t del_count;
+	int64_t del_begin;
+};
+
+/* One version of a top-level column (for the layout of old files). */
+struct lk_colver {
+	int64_t id, begin, end;    /* end = INT64_MAX while live */
+	char *name;
+	char *type;
+};
+
+struct lk_table {
+	int64_t id;
+	int64_t schema_id;
+	int64_t begin_snapshot;
+	char *schema;
+	char *name;
+	char *dir;           /* absolute table folder, ends with '/' */
+	char *rel_path;      /* table path as stored */
+	size_t ncols;
+	struct lk_column *cols;  /* top level, by column_order */
+	size_t nfiles;
+	struct lk_file *files;   /* filled by meta_load_files */
+	size_t nvers;
+	struct lk_colver *vers;  /* all top-level column versions, by meta_load_files */
+	int64_t snapshot;        /* the snapshot this was read at */
+};
+
+/* The latest snapshot row. */
+struct lk_snap {
+	int64_t id;
+	int64_t schema_version;
+	int64_t next_catalog_id;
+	int64_t next_file_id;
+};
+
+/* ---- lake.c ---- */
+int lake_create_catalog(struct catalog *cat, const char *data_path, struct tn_err *err);
+/* "2026-11-22 07:00:00.123456+00" for a time in microseconds. */
+void lake_format_time(int64_t us, char out[40]);
+
+/* ---- meta.c: reading the catalog at a snapshot ---- */
+int meta_latest(struct catalog *cat, struct lk_snap *snap, struct tn_err *err);
+int meta_snapshot_exists(struct catalog *cat, int64_t id, int *exists, struct tn_err *err);
+/* Schema id of `name` at snapshot n (0 when missing, *found says). */
+int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
+		   struct tn_err *err);
+/* Load table `schema.name` at snapshot n with its columns (not files).
+ * TN_ENOTFOUND when there is none; *out owned, free with meta_table_free. */
+int meta_table(struct lake *lk, struct catalog *cat, const char *schema, const char *name,
+	       int64_t n, struct lk_table **out, struct tn_err *err);
+int meta_table_by_id(struct lake *lk, struct catalog *cat, int64_t table_id, int64_t n,
+		     struct lk_table **out, struct tn_err *err);
+int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err);
+/* Columns of table_id valid at snapshot n (top level with children). */
+int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_column **cols,
+		 size_t *ncols, struct tn_err *err);
+void meta_columns_free(struct lk_column *cols, size_t n);
+void meta_table_free(struct lk_table *t);
+/* View id/sql of `schema.name` at n; *found = 0 when there is none. */
+int meta_view(struct catalog *cat, const char *schema, const char *name, int64_t n,
+	      int64_t *id, char **sql, int *found, struct tn_err *err);
+/* Top-level column of t by name (case-insensitive), or NULL. */
+struct lk_column *meta_find_column(struct lk_table *t, const char *name);
+/* DuckDB SQL type for a column tree ("INTEGER", "STRUCT(\"a\" INTEGER)", ...). */
+char *meta_duck_type(const struct lk_column *c);
+/* Resolve a stored path against its parent folder. */
+char *meta_resolve(const char *parent, const char *path, int relative);
+
+/* ---- scan.c: SQL that reads a table at a snapshot ---- */
+/* A SELECT returning the table's columns. With `positions`, also
+ * __tarn_fid (data_file_id) and __tarn_pos (row position in the file). */
+int scan_sql(struct lk_table *t, int positions, struct tn_buf *out, struct tn_err *err);
+
+#endif

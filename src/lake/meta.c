@@ -1,0 +1,426 @@
+/*
+ * meta: reading a lake's catalog at a snapshot. A row belongs to snapshot N
+ * when begin_snapshot <= N and (end_snapshot IS NULL or N < end_snapshot);
+ * every query here filters that way, so readers pinned at N never see a
+ * later commit.
+ */
+#include "base/compat.h"
+#include "lake/lake_int.h"
+#include "base/tn_mem.h"
+#include "base/tn_util.h"
+
+#define VALID(a) "(" a "begin_snapshot <= ?2 AND (" a "end_snapshot IS NULL OR " a "end_snapshot > ?2))"
+
+int meta_latest(struct catalog *cat, struct lk_snap *snap, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "SELECT snapshot_id, schema_version, next_catalog_id, next_file_id "
+				      "FROM ducklake_snapshot ORDER BY snapshot_id DESC LIMIT 1", &st, err);
+	if (rc)
+		return rc;
+	rc = catalog_step(st, err);
+	if (rc == 1) {
+		snap->id = catalog_col_int(st, 0);
+		snap->schema_version = catalog_col_int(st, 1);
+		snap->next_catalog_id = catalog_col_int(st, 2);
+		snap->next_file_id = catalog_col_int(st, 3);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = tn_err_set(err, TN_EINTERNAL, "catalog %s has no snapshots", catalog_path(cat));
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+int meta_snapshot_exists(struct catalog *cat, int64_t id, int *exists, struct tn_err *err)
+{
+	int64_t v;
+	return catalog_get_int(cat, "SELECT snapshot_id FROM ducklake_snapshot WHERE snapshot_id = ?",
+			       &v, exists, err, 1, id);
+}
+
+int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
+		   struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "SELECT schema_id FROM ducklake_schema WHERE schema_name = ?1 "
+				      "COLLATE NOCASE AND " VALID(""), &st, err);
+	*id = 0;
+	*found = 0;
+	if (rc)
+		return rc;
+	catalog_bind_text(st, 1, name);
+	catalog_bind_int(st, 2, n);
+	rc = catalog_step(st, err);
+	if (rc == 1) {
+		*id = catalog_col_int(st, 0);
+		*found = 1;
+		rc = 0;
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+char *meta_resolve(const char *parent, const char *path, int relative)
+{
+	if (!relative)
+		return tn_strdup(path);
+	return tn_xprintf("%s%s", parent, path);
+}
+
+static void column_release(struct lk_column *c)
+{
+	meta_columns_free(c->child, c->nchild);
+	tn_free(c->name);
+	tn_free(c->type);
+	tn_free(c->initial_default);
+	tn_free(c->default_value);
+}
+
+void meta_columns_free(struct lk_column *cols, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		column_release(&cols[i]);
+	tn_free(cols);
+}
+
+/* Attach children (rows with parent != 0) under their parents, recursively. */
+static void build_tree(struct lk_column *all, size_t nall, int64_t parent, struct lk_column **out,
+		       size_t *nout)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nall; i++)
+		if (all[i].parent == parent && all[i].name)
+			n++;
+	*out = n ? tn_calloc(n, sizeof(**out)) : NULL;
+	*nout = 0;
+	for (i = 0; i < nall; i++) {
+		if (all[i].parent != parent || !all[i].name)
+			continue;
+		(*out)[*nout] = all[i];
+		memset(&all[i], 0, sizeof(all[i])); /* moved: name == NULL marks it */
+		(*nout)++;
+	}
+	for (i = 0; i < *nout; i++)
+		build_tree(all, nall, (*out)[i].id, &(*out)[i].child, &(*out)[i].nchild);
+}
+
+int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_column **cols,
+		 size_t *ncols, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	struct lk_column *all = NULL;
+	size_t nall = 0, alloc = 0, i;
+	int rc;
+
+	*cols = NULL;
+	*ncols = 0;
+	rc = catalog_prepare(cat, "SELECT column_id, column_order, column_name, column_type, initial_default, "
+				  "default_value, nulls_allowed, parent_column, begin_snapshot FROM ducklake_column "
+				  "WHERE table_id = ?1 AND " VALID("") " ORDER BY column_order, column_id", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, table_id);
+	catalog_bind_int(st, 2, n);
+	while ((rc = catalog_step(st, err)) == 1) {
+		struct lk_column *c;
+		TN_GROW(all, alloc, nall + 1);
+		c = &all[nall++];
+		memset(c, 0, sizeof(*c));
+		c->id = catalog_col_int(st, 0);
+		c->order = catalog_col_int(st, 1);
+		c->name = catalog_col_dup(st, 2);
+		c->type = catalog_col_dup(st, 3);
+		c->initial_default = catalog_col_dup(st, 4);
+		c->default_value = catalog_col_dup(st, 5);
+		c->nulls_allowed = catalog_col_is_null(st, 6) ? 1 : (int)catalog_col_int(st, 6);
+		c->parent = catalog_col_is_null(st, 7) ? 0 : catalog_col_int(st, 7);
+		c->begin_snapshot = catalog_col_int(st, 8);
+		if (!c->name)
+			c->name = tn_strdup("");
+	}
+	catalog_finalize(st);
+	if (rc == 0)
+		build_tree(all, nall, 0, cols, ncols);
+	/* Whatever was not moved into the tree (orphans on error) is freed here. */
+	for (i = 0; i < nall; i++)
+		if (all[i].name)
+			column_release(&all[i]);
+	tn_free(all);
+	if (rc == 0)
+		return 0;
+	meta_columns_free(*cols, *ncols);
+	*cols = NULL;
+	*ncols = 0;
+	return rc;
+}
+
+void meta_table_free(struct lk_table *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	meta_columns_free(t->cols, t->ncols);
+	for (i = 0; i < t->nfiles; i++) {
+		tn_free(t->files[i].path);
+		tn_free(t->files[i].del_path);
+	}
+	tn_free(t->files);
+	for (i = 0; i < t->nvers; i++) {
+		tn_free(t->vers[i].name);
+		tn_free(t->vers[i].type);
+	}
+	tn_free(t->vers);
+	tn_free(t->schema);
+	tn_free(t->name);
+	tn_free(t->dir);
+	tn_free(t->rel_path);
+	tn_free(t);
+}
+
+static const char *table_sql =
+	"SELECT t.table_id, t.schema_id, t.table_name, t.path, t.path_is_relative, s.schema_name, "
+	"s.path, s.path_is_relative, t.begin_snapshot FROM ducklake_table t JOIN ducklake_schema s "
+	"ON s.schema_id = t.schema_id WHERE " VALID("t.") " AND " VALID("s.");
+
+static int load_table(struct lake *lk, struct catalog *cat, struct catalog_stmt *st, int64_t n,
+		      struct lk_table **out, struct tn_err *err)
+{
+	struct lk_table *t;
+	char *sdir;
+	int rc = catalog_step(st, err);
+
+	if (rc <= 0)
+		return rc;
+	t = tn_calloc(1, sizeof(*t));
+	t->id = catalog_col_int(st, 0);
+	t->schema_id = catalog_col_int(st, 1);
+	t->name = catalog_col_dup(st, 2);
+	t->rel_path = catalog_col_dup(st, 3);
+	t->schema = catalog_col_dup(st, 5);
+	t->begin_snapshot = catalog_col_int(st, 8);
+	t->snapshot = n;
+	sdir = meta_resolve(lk->data_path, catalog_col_text(st, 6) ? catalog_col_text(st, 6) : "",
+			    (int)catalog_col_int(st, 7));
+	t->dir = meta_resolve(sdir, t->rel_path ? t->rel_path : "", (int)catalog_col_int(st, 4));
+	tn_free(sdir);
+	rc = meta_columns(cat, t->id, n, &t->cols, &t->ncols, err);
+	if (rc) {
+		meta_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 1;
+}
+
+int meta_table(struct lake *lk, struct catalog *cat, const char *schema, const char *name,
+	       int64_t n, struct lk_table **out, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	char *sql = tn_xprintf("%s AND s.schema_name = ?1 COLLATE NOCASE AND t.table_name = ?3 "
+			       "COLLATE NOCASE", table_sql);
+	int rc = catalog_prepare(cat, sql, &st, err);
+
+	tn_free(sql);
+	*out = NULL;
+	if (rc)
+		return rc;
+	catalog_bind_text(st, 1, schema ? schema : LAKE_DEFAULT_SCHEMA);
+	catalog_bind_int(st, 2, n);
+	catalog_bind_text(st, 3, name);
+	rc = load_table(lk, cat, st, n, out, err);
+	catalog_finalize(st);
+	if (rc == 0)
+		return tn_err_set(err, TN_ENOTFOUND, "Table with name %s does not exist%s%s",
+				  name, schema ? " in schema " : "", schema ? schema : "");
+	return rc < 0 ? rc : 0;
+}
+
+int meta_table_by_id(struct lake *lk, struct catalog *cat, int64_t table_id, int64_t n,
+		     struct lk_table **out, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	char *sql = tn_xprintf("%s AND t.table_id = ?1", table_sql);
+	int rc = catalog_prepare(cat, sql, &st, err);
+
+	tn_free(sql);
+	*out = NULL;
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, table_id);
+	catalog_bind_int(st, 2, n);
+	rc = load_table(lk, cat, st, n, out, err);
+	catalog_finalize(st);
+	if (rc == 0)
+		return tn_err_set(err, TN_ENOTFOUND, "table %lld does not exist at snapshot %lld",
+				  (long long)table_id, (long long)n);
+	return rc < 0 ? rc : 0;
+}
+
+static int load_versions(struct catalog *cat, struct lk_table *t, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc = catalog_prepare(cat, "SELECT column_id, begin_snapshot, end_snapshot, column_name, "
+				      "column_type FROM ducklake_column WHERE table_id = ? AND "
+				      "parent_column IS NULL ORDER BY column_id, begin_snapshot", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, t->id);
+	while ((rc = catalog_step(st, err)) == 1) {
+		struct lk_colver *v;
+		TN_GROW(t->vers, alloc, t->nvers + 1);
+		v = &t->vers[t->nvers++];
+		v->id = catalog_col_int(st, 0);
+		v->begin = catalog_col_int(st, 1);
+		v->end = catalog_col_is_null(st, 2) ? INT64_MAX : catalog_col_int(st, 2);
+		v->name = catalog_col_dup(st, 3);
+		v->type = catalog_col_dup(st, 4);
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc;
+
+	(void)lk;
+	rc = load_versions(cat, t, err);
+	if (rc)
+		return rc;
+	rc = catalog_prepare(cat,
+		"SELECT f.data_file_id, f.begin_snapshot, f.record_count, f.file_size_bytes, f.row_id_start, "
+		"f.path, f.path_is_relative, d.delete_file_id, d.path, d.path_is_relative, d.delete_count, "
+		"d.begin_snapshot FROM ducklake_data_file f LEFT JOIN ducklake_delete_file d ON "
+		"d.data_file_id = f.data_file_id AND " VALID("d.") " WHERE f.table_id = ?1 AND " VALID("f.")
+		" ORDER BY f.data_file_id", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, t->id);
+	catalog_bind_int(st, 2, t->snapshot);
+	while ((rc = catalog_step(st, err)) == 1) {
+		struct lk_file *f;
+		TN_GROW(t->files, alloc, t->nfiles + 1);
+		f = &t->files[t->nfiles++];
+		memset(f, 0, sizeof(*f));
+		f->id = catalog_col_int(st, 0);
+		f->begin_snapshot = catalog_col_int(st, 1);
+		f->record_count = catalog_col_int(st, 2);
+		f->size = catalog_col_int(st, 3);
+		f->row_id_start = catalog_col_int(st, 4);
+		f->path = meta_resolve(t->dir, catalog_col_text(st, 5), (int)catalog_col_int(st, 6));
+		if (!catalog_col_is_null(st, 7)) {
+			f->del_id = catalog_col_int(st, 7);
+			f->del_path = meta_resolve(t->dir, catalog_col_text(st, 8),
+						   (int)catalog_col_int(st, 9));
+			f->del_count = catalog_col_int(st, 10);
+			f->del_begin = catalog_col_int(st, 11);
+		}
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+int meta_view(struct catalog *cat, const char *schema, const char *name, int64_t n,
+	      int64_t *id, char **sql, int *found, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "SELECT v.view_id, v.sql FROM ducklake_view v JOIN ducklake_schema s "
+				      "ON s.schema_id = v.schema_id WHERE s.schema_name = ?1 COLLATE NOCASE "
+				      "AND v.view_name = ?3 COLLATE NOCASE AND " VALID("v.") " AND " VALID("s."),
+				 &st, err);
+	*found = 0;
+	*id = 0;
+	if (sql)
+		*sql = NULL;
+	if (rc)
+		return rc;
+	catalog_bind_text(st, 1, schema ? schema : LAKE_DEFAULT_SCHEMA);
+	catalog_bind_int(st, 2, n);
+	catalog_bind_text(st, 3, name);
+	rc = catalog_step(st, err);
+	if (rc == 1) {
+		*found = 1;
+		*id = catalog_col_int(st, 0);
+		if (sql)
+			*sql = catalog_col_dup(st, 1);
+		rc = 0;
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+struct lk_column *meta_find_column(struct lk_table *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++)
+		if (tn_strieq(t->cols[i].name, name))
+			return &t->cols[i];
+	return NULL;
+}
+
+static const struct {
+	const char *lake, *duck;
+} type_names[] = {
+	{ "boolean", "BOOLEAN" }, { "int8", "TINYINT" }, { "int16", "SMALLINT" },
+	{ "int32", "INTEGER" }, { "int64", "BIGINT" }, { "int128", "HUGEINT" },
+	{ "uint8", "UTINYINT" }, { "uint16", "USMALLINT" }, { "uint32", "UINTEGER" },
+	{ "uint64", "UBIGINT" }, { "uint128", "UHUGEINT" }, { "float32", "FLOAT" },
+	{ "float64", "DOUBLE" }, { "time", "TIME" }, { "timetz", "TIME WITH TIME ZONE" },
+	{ "date", "DATE" }, { "timestamp", "TIMESTAMP" }, { "timestamp_us", "TIMESTAMP" },
+	{ "timestamptz", "TIMESTAMP WITH TIME ZONE" }, { "timestamp_s", "TIMESTAMP_S" },
+	{ "timestamp_ms", "TIMESTAMP_MS" }, { "timestamp_ns", "TIMESTAMP_NS" },
+	{ "interval", "INTERVAL" }, { "varchar", "VARCHAR" }, { "blob", "BLOB" },
+	{ "json", "JSON" }, { "uuid", "UUID" },
+};
+
+char *meta_duck_type(const struct lk_column *c)
+{
+	struct tn_buf b = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i;
+	char *sub;
+
+	if (!strncmp(c->type, "decimal", 7)) {
+		char *s = tn_xprintf("DECIMAL%s", c->type + 7);
+		return s;
+	}
+	if (!strcmp(c->type, "list") && c->nchild == 1) {
+		sub = meta_duck_type(&c->child[0]);
+		tn_buf_addf(&b, "%s[]", sub);
+		tn_free(sub);
+		return tn_buf_detach(&b, NULL);
+	}
+	if (!strcmp(c->type, "map") && c->nchild == 2) {
+		char *k = meta_duck_type(&c->child[0]), *v = meta_duck_type(&c->child[1]);
+		tn_buf_addf(&b, "MAP(%s, %s)", k, v);
+		tn_free(k);
+		tn_free(v);
+		return tn_buf_detach(&b, NULL);
+	}
+	if (!strcmp(c->type, "struct")) {
+		tn_buf_adds(&b, "STRUCT(");
+		for (i = 0; i < c->nchild; i++) {
+			if (i)
+				tn_buf_adds(&b, ", ");
+			tn_buf_add_sqlid(&b, c->child[i].name);
+			sub = meta_duck_type(&c->child[i]);
+			tn_buf_addf(&b, " %s", sub);
+			tn_free(sub);
+		}
+		tn_buf_addc(&b, ')');
+		return tn_buf_detach(&b, NULL);
+	}
+	for (i = 0; i < TN_ARRAY_LEN(type_names); i++)
+		if (tn_strieq(c->type, type_names[i].lake))
+			return tn_strdup(type_names[i].duck);
+	/* Unknown to tarn (a newer format?): let DuckDB try the name as is. */
+	return tn_strdup(c->type);
+}

@@ -1,0 +1,698 @@
+/*
+ * session: runs SQL against a lake. Lake DDL/DML statements are turned into
+ * catalog changes inside one SQLite write transaction; the commit point is
+ * that transaction's COMMIT, which also inserts the new snapshot row. Reads
+ * run in DuckDB over views ("the mirror") that list the files of the
+ * snapshot being read, rebuilt whenever the snapshot changes.
+ */
+#include "base/compat.h"
+#include "lake/session_int.h"
+#include "base/tn_mem.h"
+#include "base/tn_fs.h"
+#include "base/tn_util.h"
+
+#include <signal.h>
+
+void sess_crashpoint(const char *name)
+{
+	const char *cp = getenv("TARN_CRASHPOINT");
+
+	if (cp && !strcmp(cp, name)) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+int session_open(struct session **out, struct lake *lk, struct tn_err *err)
+{
+	struct session *s = tn_calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	s->lk = lk;
+	s->mirror_snap = -1;
+	tn_buf_init(&s->changes, TN_BUF_NOMAX);
+	rc = catalog_open(&s->cat, lk->catalog_path, 0, err);
+	if (!rc)
+		rc = duck_open(&s->duck, NULL, err);
+	/* Data files never change, so their footers can be cached; UTC makes
+	 * timestamptz statistics and output the same on every machine. */
+	if (!rc)
+		rc = duck_exec(s->duck, "SET parquet_metadata_cache = true; SET TimeZone = 'UTC'; "
+				       "CREATE SCHEMA __tarn_tt; CREATE SCHEMA __tarn_scratch;", err);
+	if (rc) {
+		session_close(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static void drop_files(struct session *s, size_t from)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+	size_t i;
+
+	for (i = from; i < s->nfiles; i++) {
+		tn_fs_remove(s->files[i], &ignore);
+		tn_free(s->files[i]);
+	}
+	s->nfiles = from;
+}
+
+static void end_write(struct session *s, int committed)
+{
+	size_t i;
+
+	if (committed) {
+		for (i = 0; i < s->nfiles; i++)
+			tn_free(s->files[i]);
+		s->nfiles = 0;
+	} else {
+		catalog_rollback(s->cat);
+		drop_files(s, 0);
+	}
+	s->wtxn = 0;
+	s->schema_changed = 0;
+	tn_buf_reset(&s->changes);
+	s->mirror_dirty = 1;
+}
+
+void session_close(struct session *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->wtxn)
+		end_write(s, 0);
+	for (i = 0; i < s->nmirrored; i++)
+		tn_free(s->mirrored[i]);
+	tn_free(s->mirrored);
+	for (i = 0; i < s->ntt; i++)
+		tn_free(s->ttviews[i]);
+	tn_free(s->ttviews);
+	tn_free(s->files);
+	tn_buf_release(&s->changes);
+	duck_close(s->duck);
+	catalog_close(s->cat);
+	tn_free(s);
+}
+
+int session_in_txn(const struct session *s)
+{
+	return s->in_txn;
+}
+
+struct duck *session_duck(struct session *s)
+{
+	return s->duck;
+}
+
+int sess_write_begin(struct session *s, struct tn_err *err)
+{
+	int rc;
+
+	if (s->wtxn)
+		return 0;
+	rc = catalog_begin(s->cat, 1, err);
+	if (rc)
+		return rc;
+	rc = meta_latest(s->cat, &s->base, err);
+	if (!rc && s->in_txn && s->base.id != s->read_snap)
+		rc = tn_err_set(err, TN_ECONFLICT,
+				"transaction conflict: snapshot %lld was committed after this transaction "
+				"began at snapshot %lld; ROLLBACK and run the transaction again",
+				(long long)s->base.id, (long long)s->read_snap);
+	if (rc) {
+		catalog_rollback(s->cat);
+		return rc;
+	}
+	s->wtxn = 1;
+	s->new_snap = s->base.id + 1;
+	s->next_catalog_id = s->base.next_catalog_id;
+	s->next_file_id = s->base.next_file_id;
+	s->schema_changed = 0;
+	tn_buf_reset(&s->changes);
+	return 0;
+}
+
+void sess_change(struct session *s, const char *fmt, ...)
+{
+	struct tn_buf e = TN_BUF_INIT(TN_BUF_NOMAX);
+	va_list ap;
+	const char *p;
+	size_t n;
+
+	va_start(ap, fmt);
+	tn_buf_vaddf(&e, fmt, ap);
+	va_end(ap);
+	/* Each entry once: look for it between commas. */
+	for (p = s->changes.buf; (p = strstr(p, e.buf)) != NULL; p += e.len) {
+		n = (size_t)(p - s->changes.buf);
+		if ((n == 0 || p[-1] == ',') && (p[e.len] == ',' || p[e.len] == '\0'))
+			goto out;
+	}
+	if (s->changes.len)
+		tn_buf_addc(&s->changes, ',');
+	tn_buf_add(&s->changes, e.buf, e.len);
+out:
+	tn_buf_release(&e);
+}
+
+void sess_track_file(struct session *s, const char *path)
+{
+	TN_GROW(s->files, s->afiles, s->nfiles + 1);
+	s->files[s->nfiles++] = tn_strdup(path);
+}
+
+/* The commit point: the snapshot row and its changes, then COMMIT. */
+static int commit_write(struct session *s, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	char now[40];
+	int rc;
+
+	if (!s->wtxn)
+		return 0;
+	if (s->changes.len == 0) {
+		/* Nothing changed (e.g. an INSERT of no rows): no snapshot. */
+		end_write(s, 0);
+		return 0;
+	}
+	lake_format_time(tn_now_us(), now);
+	rc = catalog_prepare(s->cat, "INSERT INTO ducklake_snapshot VALUES (?, ?, ?, ?, ?)", &st, err);
+	if (!rc) {
+		catalog_bind_int(st, 1, s->new_snap);
+		catalog_bind_text(st, 2, now);
+		catalog_bind_int(st, 3, s->base.schema_version + (s->schema_changed ? 1 : 0));
+		catalog_bind_int(st, 4, s->next_catalog_id);
+		catalog_bind_int(st, 5, s->next_file_id);
+		rc = catalog_step(st, err);
+		catalog_finalize(st);
+	}
+	if (rc >= 0)
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, NULL, NULL, NULL)",
+				     &st, err);
+	if (!rc) {
+		catalog_bind_int(st, 1, s->new_snap);
+		catalog_bind_text(st, 2, s->changes.buf);
+		rc = catalog_step(st, err);
+		catalog_finalize(st);
+	}
+	if (rc < 0) {
+		end_write(s, 0);
+		return rc;
+	}
+	sess_crashpoint("before_catalog_commit");
+	rc = catalog_commit(s->cat, err);
+	if (rc) {
+		end_write(s, 0);
+		return rc;
+	}
+	sess_crashpoint("after_catalog_commit");
+	end_write(s, 1);
+	return 0;
+}
+
+int sess_read_snapshot(struct session *s, int64_t *n, struct tn_err *err)
+{
+	struct lk_snap snap;
+	int rc;
+
+	if (s->wtxn) {
+		*n = s->new_snap;
+		return 0;
+	}
+	if (s->in_txn) {
+		*n = s->read_snap;
+		return 0;
+	}
+	rc = meta_latest(s->cat, &snap, err);
+	*n = snap.id;
+	return rc;
+}
+
+int sess_count_result(struct session *s, int64_t n, struct duck_result **res, struct tn_err *err)
+{
+	char sql[96];
+
+	if (!res)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT CAST(%lld AS BIGINT) AS \"Count\"", (long long)n);
+	return duck_query(s->duck, sql, res, err);
+}
+
+int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t, int files,
+	       struct tn_err *err)
+{
+	int64_t n;
+	int rc = sess_read_snapshot(s, &n, err);
+
+	if (!rc)
+		rc = meta_table(s->lk, s->cat, nm->schema, nm->name, n, t, err);
+	if (!rc && files)
+		rc = meta_load_files(s->lk, s->cat, *t, err);
+	if (rc && *t) {
+		meta_table_free(*t);
+		*t = NULL;
+	}
+	return rc;
+}
+
+/* ---- the DuckDB mirror of the lake ---- */
+
+static void mirror_note(struct session *s, char *drop_sql)
+{
+	TN_GROW(s->mirrored, s->amirrored, s->nmirrored + 1);
+	s->mirrored[s->nmirrored++] = drop_sql;
+}
+
+static void mirror_clear(struct session *s)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+	size_t i;
+
+	/* Views first (they were noted after their schemas), then schemas. */
+	for (i = s->nmirrored; i-- > 0;) {
+		duck_exec(s->duck, s->mirrored[i], &ignore);
+		tn_err_clear(&ignore);
+		tn_free(s->mirrored[i]);
+	}
+	s->nmirrored = 0;
+}
+
+static int mirror_table(struct session *s, int64_t table_id, int64_t n, int note, struct tn_err *err)
+{
+	struct tn_buf sql = TN_BUF_INIT(TN_BUF_NOMAX), name = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct lk_table *t = NULL;
+	int rc = meta_table_by_id(s->lk, s->cat, table_id, n, &t, err);
+
+	if (!rc)
+		rc = meta_load_files(s->lk, s->cat, t, err);
+	if (!rc) {
+		tn_buf_add_sqlid(&name, t->schema);
+		tn_buf_addc(&name, '.');
+		tn_buf_add_sqlid(&name, t->name);
+		tn_buf_addf(&sql, "CREATE OR REPLACE VIEW %s AS ", name.buf);
+		rc = scan_sql(t, 0, &sql, err);
+	}
+	if (!rc)
+		rc = duck_exec(s->duck, sql.buf, err);
+	if (!rc && note)
+		mirror_note(s, tn_xprintf("DROP VIEW IF EXISTS %s", name.buf));
+	if (rc)
+		tn_err_prefix(err, "reading table %lld", (long long)table_id);
+	tn_buf_release(&sql);
+	tn_buf_release(&name);
+	meta_table_free(t);
+	return rc;
+}
+
+static int mirror_schemas(struct session *s, int64_t n, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(s->cat, "SELECT schema_name FROM ducklake_schema WHERE begin_snapshot <= ?1 "
+					 "AND (end_snapshot IS NULL OR end_snapshot > ?1)", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, n);
+	while (!rc && (rc = catalog_step(st, err)) == 1) {
+		struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+		const char *name = catalog_col_text(st, 0);
+		rc = 0;
+		if (tn_strieq(name, LAKE_DEFAULT_SCHEMA))
+			continue;
+		tn_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ");
+		tn_buf_add_sqlid(&q, name);
+		rc = duck_exec(s->duck, q.buf, err);
+		tn_buf_reset(&q);
+		tn_buf_adds(&q, "DROP SCHEMA IF EXISTS ");
+		tn_buf_add_sqlid(&q, name);
+		tn_buf_adds(&q, " CASCADE");
+		mirror_note(s, tn_buf_detach(&q, NULL));
+	}
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int collect_ids(struct session *s, const char *sql, int64_t n, int64_t **ids, size_t *nids,
+		       struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc = catalog_prepare(s->cat, sql, &st, err);
+
+	*ids = NULL;
+	*nids = 0;
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, n);
+	while ((rc = catalog_step(st, err)) == 1) {
+		TN_GROW(*ids, alloc, *nids + 1);
+		(*ids)[(*nids)++] = catalog_col_int(st, 0);
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+/* Lake views, in passes: a view can only be created after those it reads. */
+static int mirror_views(struct session *s, int64_t n, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	char **sqls = NULL, **drops = NULL;
+	size_t nv = 0, alloc = 0, alloc2 = 0, i, left, pass;
+	int rc = catalog_prepare(s->cat, "SELECT s.schema_name, v.view_name, v.sql FROM ducklake_view v JOIN "
+					 "ducklake_schema s ON s.schema_id = v.schema_id WHERE v.begin_snapshot <= ?1 "
+					 "AND (v.end_snapshot IS NULL OR v.end_snapshot > ?1)", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, n);
+	while ((rc = catalog_step(st, err)) == 1) {
+		struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), nm = TN_BUF_INIT(TN_BUF_NOMAX);
+		tn_buf_add_sqlid(&nm, catalog_col_text(st, 0));
+		tn_buf_addc(&nm, '.');
+		tn_buf_add_sqlid(&nm, catalog_col_text(st, 1));
+		tn_buf_addf(&q, "CREATE OR REPLACE VIEW %s AS %s", nm.buf, catalog_col_text(st, 2));
+		TN_GROW(sqls, alloc, nv + 1);
+		TN_GROW(drops, alloc2, nv + 1);
+		sqls[nv] = tn_buf_detach(&q, NULL);
+		drops[nv++] = tn_xprintf("DROP VIEW IF EXISTS %s", nm.buf);
+		tn_buf_release(&nm);
+	}
+	catalog_finalize(st);
+	for (pass = 0, left = nv; rc == 0 && left > 0 && pass <= nv; pass++) {
+		for (i = 0; i < nv; i++) {
+			struct tn_err e = TN_ERR_INIT;
+			if (!sqls[i] || duck_exec(s->duck, sqls[i], &e))
+				continue;
+			tn_free(sqls[i]);
+			sqls[i] = NULL;
+			mirror_note(s, drops[i]);
+			drops[i] = NULL;
+			left--;
+		}
+	}
+	for (i = 0; i < nv; i++) {
+		tn_free(sqls[i]);
+		tn_free(drops[i]);
+	}
+	tn_free(sqls);
+	tn_free(drops);
+	return rc;
+}
+
+static int mirror_full(struct session *s, int64_t n, struct tn_err *err)
+{
+	int64_t *ids;
+	size_t nids, i;
+	int rc;
+
+	mirror_clear(s);
+	rc = mirror_schemas(s, n, err);
+	if (!rc)
+		rc = collect_ids(s, "SELECT table_id FROM ducklake_table WHERE begin_snapshot <= ?1 AND "
+				    "(end_snapshot IS NULL OR end_snapshot > ?1)", n, &ids, &nids, err);
+	if (rc)
+		return rc;
+	for (i = 0; !rc && i < nids; i++)
+		rc = mirror_table(s, ids[i], n, 1, err);
+	tn_free(ids);
+	if (!rc)
+		rc = mirror_views(s, n, err);
+	return rc;
+}
+
+/* Tables whose data changed in (from, to], or -1 in *full when anything
+ * other than data changed (then everything is rebuilt). */
+static int changed_tables(struct session *s, int64_t from, int64_t to, int64_t **ids, size_t *nids,
+			  int *full, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc = catalog_prepare(s->cat, "SELECT changes_made FROM ducklake_snapshot_changes "
+					 "WHERE snapshot_id > ? AND snapshot_id <= ?", &st, err);
+
+	*ids = NULL;
+	*nids = 0;
+	*full = 0;
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, from);
+	catalog_bind_int(st, 2, to);
+	while (!*full && (rc = catalog_step(st, err)) == 1) {
+		const char *p = catalog_col_text(st, 0);
+		while (p && *p && !*full) {
+			const char *colon = strchr(p, ':');
+			char *end;
+			long long id;
+			if (!colon || (strncmp(p, "inserted_into_table:", 20) && strncmp(p, "deleted_from_table:", 19))) {
+				*full = 1;
+				break;
+			}
+			id = strtoll(colon + 1, &end, 10);
+			TN_GROW(*ids, alloc, *nids + 1);
+			(*ids)[(*nids)++] = id;
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int sess_refresh_mirror(struct session *s, struct tn_err *err)
+{
+	int64_t n, *ids = NULL;
+	size_t nids = 0, i;
+	int rc, full = 0;
+
+	rc = sess_read_snapshot(s, &n, err);
+	if (rc)
+		return rc;
+	if (n == s->mirror_snap && !s->mirror_dirty)
+		return 0;
+	if (s->mirror_dirty || s->mirror_snap < 0 || s->wtxn || n < s->mirror_snap)
+		full = 1;
+	else
+		rc = changed_tables(s, s->mirror_snap, n, &ids, &nids, &full, err);
+	for (i = 0; !rc && !full && i < nids; i++)
+		rc = mirror_table(s, ids[i], n, 0, err);
+	tn_free(ids);
+	if (!rc && full)
+		rc = mirror_full(s, n, err);
+	if (rc) {
+		s->mirror_dirty = 1;
+		return rc;
+	}
+	s->mirror_snap = n;
+	s->mirror_dirty = 0;
+	return 0;
+}
+
+/* ---- statements ---- */
+
+static int run_query(struct session *s, const char *sql, struct duck_result **res, struct tn_err *err)
+{
+	char *rewritten = NULL;
+	struct duck_result *r = NULL;
+	int rc;
+
+	rc = intro_prepare(s, sql, err);
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	if (!rc)
+		rc = tt_rewrite(s, sql, &rewritten, err);
+	if (!rc)
+		rc = duck_query(s->duck, rewritten ? rewritten : sql, &r, err);
+	tn_free(rewritten);
+	if (res)
+		*res = r;
+	else
+		duck_result_free(r);
+	return rc;
+}
+
+/* Passthrough statements run in the session's DuckDB. Creating persistent
+ * objects there would silently vanish with the session, so refuse them. */
+static int check_passthrough(const char *sql, struct tn_err *err)
+{
+	char w1[32] = "", w2[32] = "", w3[32] = "";
+
+	if (sscanf(sql, "%31s %31s %31s", w1, w2, w3) < 1)
+		return 0;
+	if (!tn_strieq(w1, "CREATE"))
+		return 0;
+	if (tn_strieq(w2, "OR") && tn_strieq(w3, "REPLACE")) {
+		char w4[32] = "";
+		if (sscanf(sql, "%*s %*s %*s %31s", w4) == 1)
+			snprintf(w2, sizeof(w2), "%s", w4);
+	}
+	if (tn_strieq(w2, "TEMP") || tn_strieq(w2, "TEMPORARY") || tn_strieq(w2, "SECRET"))
+		return 0;
+	return tn_err_set(err, TN_EUNSUPPORTED,
+			  "CREATE %s is not stored in the lake; use CREATE TEMP %s for this session only",
+			  w2, w2);
+}
+
+static int is_temp_table(struct session *s, const struct sql_name *nm)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err ignore = TN_ERR_INIT;
+	int64_t n = 0;
+
+	if ((nm->schema && tn_strieq(nm->schema, "temp")) || (nm->catalog && tn_strieq(nm->catalog, "temp")))
+		return 1;
+	if (nm->schema)
+		return 0;
+	tn_buf_adds(&q, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ");
+	tn_buf_add_sqlstr(&q, nm->name);
+	duck_query_int(s->duck, q.buf, &n, &ignore);
+	tn_buf_release(&q);
+	return n > 0;
+}
+
+static int run_write(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	switch (st->kind) {
+	case SQL_INSERT:
+		return write_insert(s, st, rows, err);
+	case SQL_DELETE:
+		return write_delete(s, st, rows, err);
+	case SQL_UPDATE:
+		return write_update(s, st, rows, err);
+	default:
+		*rows = 0;
+		return ddl_exec(s, st, err);
+	}
+}
+
+/* One write statement: autocommit, or a savepoint inside BEGIN ... COMMIT
+ * so a failed statement leaves the transaction as it was before it. */
+static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result **res,
+		      struct tn_err *err)
+{
+	size_t nfiles, nchanges;
+	int64_t rows = 0, cat_id, file_id;
+	int rc, schema_changed;
+
+	rc = sess_write_begin(s, err);
+	if (rc)
+		return rc;
+	if (!s->in_txn) {
+		rc = run_write(s, st, &rows, err);
+		if (rc) {
+			end_write(s, 0);
+			return rc;
+		}
+		rc = commit_write(s, err);
+		return rc ? rc : sess_count_result(s, rows, res, err);
+	}
+	nfiles = s->nfiles;
+	nchanges = s->changes.len;
+	cat_id = s->next_catalog_id;
+	file_id = s->next_file_id;
+	schema_changed = s->schema_changed;
+	rc = catalog_savepoint(s->cat, "tarn_stmt", err);
+	if (!rc)
+		rc = run_write(s, st, &rows, err);
+	if (rc) {
+		catalog_rollback_to(s->cat, "tarn_stmt");
+		drop_files(s, nfiles);
+		tn_buf_truncate(&s->changes, nchanges);
+		s->next_catalog_id = cat_id;
+		s->next_file_id = file_id;
+		s->schema_changed = schema_changed;
+	} else {
+		rc = catalog_release(s->cat, "tarn_stmt", err);
+	}
+	s->mirror_dirty = 1;
+	return rc ? rc : sess_count_result(s, rows, res, err);
+}
+
+static int txn_stmt(struct session *s, enum sql_kind kind, struct tn_err *err)
+{
+	struct lk_snap snap;
+	int rc;
+
+	switch (kind) {
+	case SQL_BEGIN:
+		if (s->in_txn)
+			return tn_err_set(err, TN_EINVAL, "cannot start a transaction within a transaction");
+		rc = meta_latest(s->cat, &snap, err);
+		if (rc)
+			return rc;
+		s->in_txn = 1;
+		s->read_snap = snap.id;
+		return 0;
+	case SQL_COMMIT:
+		if (!s->in_txn)
+			return tn_err_set(err, TN_EINVAL, "cannot commit - no transaction is active");
+		s->in_txn = 0;
+		return commit_write(s, err);
+	default:
+		if (!s->in_txn)
+			return tn_err_set(err, TN_EINVAL, "cannot rollback - no transaction is active");
+		s->in_txn = 0;
+		if (s->wtxn)
+			end_write(s, 0);
+		s->mirror_dirty = 1;
+		return 0;
+	}
+}
+
+static int exec_one(struct session *s, const char *text, struct duck_result **res, struct tn_err *err)
+{
+	struct sql_stmt *st = NULL;
+	int rc = sqlparse_parse(text, &st, err);
+
+	if (rc)
+		return rc;
+	switch (st->kind) {
+	case SQL_QUERY:
+		rc = run_query(s, st->text, res, err);
+		break;
+	case SQL_PASSTHROUGH:
+		rc = check_passthrough(st->text, err);
+		if (!rc)
+			rc = run_query(s, st->text, res, err);
+		break;
+	case SQL_BEGIN:
+	case SQL_COMMIT:
+	case SQL_ROLLBACK:
+		rc = txn_stmt(s, st->kind, err);
+		break;
+	case SQL_INSERT:
+	case SQL_DELETE:
+	case SQL_UPDATE:
+		if (is_temp_table(s, &st->target)) {
+			rc = run_query(s, st->text, res, err);
+			break;
+		}
+		/* fall through */
+	default:
+		rc = write_stmt(s, st, res, err);
+		break;
+	}
+	sqlparse_free(st);
+	return rc;
+}
+
+int session_exec(struct session *s, const char *sql, struct duck_result **res, struct tn_err *err)
+{
+	char **stmts = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (res)
+		*res = NULL;
+	rc = sqlparse_split(sql, &stmts, &n, err);
+	for (i = 0; !rc && i < n; i++) {
+		if (res) {
+			duck_result_free(*res);
+			*res = NULL;
+		}
+		rc = exec_one(s, stmts[i], res, err);
+	}
+	sqlparse_free_list(stmts, n);
+	return rc;
+}

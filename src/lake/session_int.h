@@ -1,0 +1,72 @@
+/*
+ * session_int.h: the session's state, shared by session.c (dispatch,
+ * transactions, the DuckDB mirror), write.c (INSERT/DELETE/UPDATE),
+ * ddl.c (CREATE/DROP/ALTER/COMMENT), timetravel.c and introspect.c.
+ */
+#ifndef SESSION_INT_H
+#define SESSION_INT_H
+
+#include "lake/lake_int.h"
+#include "lake/session.h"
+#include "lake/sqlparse.h"
+
+struct session {
+	struct lake *lk;
+	struct catalog *cat;
+	struct duck *duck;
+
+	int in_txn;             /* explicit BEGIN ... COMMIT */
+	int64_t read_snap;      /* snapshot pinned by BEGIN */
+	int wtxn;               /* a catalog write transaction is open */
+	struct lk_snap base;    /* latest snapshot when the write began */
+	int64_t new_snap;       /* id the commit will get */
+	int64_t next_catalog_id, next_file_id;
+	int schema_changed;
+	struct tn_buf changes;  /* changes_made entries, comma separated */
+	char **files;           /* data/delete files written by the open transaction */
+	size_t nfiles, afiles;
+
+	int64_t mirror_snap;    /* snapshot the DuckDB views show; -1 = none */
+	int mirror_dirty;       /* rebuild at the next read */
+	char **mirrored;        /* "schema\0name" pairs created in DuckDB, as SQL to drop */
+	size_t nmirrored, amirrored;
+	char **ttviews;         /* time-travel views created, by name */
+	size_t ntt, att;
+	int stmt_seq;
+};
+
+/* session.c */
+int sess_write_begin(struct session *s, struct tn_err *err);
+void sess_change(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sess_track_file(struct session *s, const char *path);
+/* Snapshot that reads see now (pending one inside a write transaction). */
+int sess_read_snapshot(struct session *s, int64_t *n, struct tn_err *err);
+int sess_refresh_mirror(struct session *s, struct tn_err *err);
+/* A one-row "Count" result. */
+int sess_count_result(struct session *s, int64_t n, struct duck_result **res, struct tn_err *err);
+/* Resolve the target of a statement at the read snapshot. */
+int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t, int files,
+	       struct tn_err *err);
+
+/* write.c */
+int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
+int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
+int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
+/* Write the rows of `select_sql` (the table's columns, in order) as a new
+ * data file of t and register it; *rows = rows written. */
+int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
+	       struct tn_err *err);
+
+/* ddl.c */
+int ddl_exec(struct session *s, struct sql_stmt *st, struct tn_err *err);
+
+/* timetravel.c: rewrite AT (...) clauses of a query; *out NULL if none. */
+int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err);
+
+/* introspect.c: (re)create tarn_* table functions when `sql` uses them. */
+int intro_prepare(struct session *s, const char *sql, struct tn_err *err);
+
+/* crash points for the crash tests: TARN_CRASHPOINT=name kills the process there. */
+void sess_crashpoint(const char *name);
+
+#endif

@@ -1,0 +1,651 @@
+/*
+ * write: INSERT, DELETE and UPDATE on lake tables. Data files are written
+ * by DuckDB (COPY ... TO ... (FORMAT parquet, FIELD_IDS ...)) under fresh
+ * UUIDv7 names, fsynced, and only then registered in the catalog
+ * transaction; deletes are positional delete files (file_path, pos), one
+ * live per data file, cumulative; an UPDATE is a delete plus an insert in
+ * the same snapshot.
+ */
+#include "base/compat.h"
+#include "lake/session_int.h"
+#include "base/tn_mem.h"
+#include "base/tn_fs.h"
+#include "base/tn_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* ---- field ids and statistics ---- */
+
+/* "'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}" for DuckDB's FIELD_IDS. */
+static void field_entries(const struct lk_column *cols, size_t n, struct tn_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			tn_buf_adds(b, ", ");
+		tn_buf_add_sqlstr(b, cols[i].name);
+		if (cols[i].nchild) {
+			tn_buf_addf(b, ": {__duckdb_field_id: %lld, ", (long long)cols[i].id);
+			field_entries(cols[i].child, cols[i].nchild, b);
+			tn_buf_addc(b, '}');
+		} else {
+			tn_buf_addf(b, ": %lld", (long long)cols[i].id);
+		}
+	}
+}
+
+struct leaf {
+	const struct lk_column *col;
+	int top;                 /* a top-level column */
+};
+
+static void collect_leaves(const struct lk_column *cols, size_t n, int top, struct leaf **out,
+			   size_t *nout, size_t *alloc)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (cols[i].nchild) {
+			collect_leaves(cols[i].child, cols[i].nchild, 0, out, nout, alloc);
+			continue;
+		}
+		TN_GROW(*out, *alloc, *nout + 1);
+		(*out)[*nout].col = &cols[i];
+		(*out)[*nout].top = top;
+		(*nout)++;
+	}
+}
+
+/* Types whose Parquet min/max DuckLake does not record (or we cannot
+ * render as DuckLake expects). */
+static int stats_type(const char *t)
+{
+	static const char *none[] = { "int128", "uint128", "timetz", "interval", "blob", "uuid",
+				      "json", "variant", "geometry" };
+	size_t i;
+
+	for (i = 0; i < TN_ARRAY_LEN(none); i++)
+		if (!strcmp(t, none[i]))
+			return 0;
+	return 1;
+}
+
+/* Read the footer statistics of a written file and record them. */
+static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, const char *path,
+			struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct leaf *leaves = NULL;
+	struct duck_result *r = NULL;
+	struct catalog_stmt *st = NULL;
+	size_t nleaves = 0, alloc = 0, i;
+	uint64_t row;
+	int rc;
+
+	collect_leaves(t->cols, t->ncols, 1, &leaves, &nleaves, &alloc);
+	for (i = 0; i < nleaves; i++) {
+		const struct lk_column *c = leaves[i].col;
+		char *dt = meta_duck_type(c);
+		int with = stats_type(c->type);
+		if (i)
+			tn_buf_adds(&q, " UNION ALL ");
+		tn_buf_addf(&q, "SELECT %zu, ", i);
+		if (!with)
+			tn_buf_adds(&q, "NULL, NULL, ");
+		else if (!strcmp(c->type, "boolean"))
+			tn_buf_addf(&q, "CAST(CAST(min(TRY_CAST(stats_min_value AS BOOLEAN)) AS INT) AS VARCHAR), "
+					"CAST(CAST(max(TRY_CAST(stats_max_value AS BOOLEAN)) AS INT) AS VARCHAR), ");
+		else
+			tn_buf_addf(&q, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR), "
+					"CAST(max(TRY_CAST(stats_max_value AS %s)) AS VARCHAR), ", dt, dt);
+		tn_buf_adds(&q, "sum(stats_null_count), sum(num_values), sum(total_compressed_size) "
+				"FROM parquet_metadata(");
+		tn_buf_add_sqlstr(&q, path);
+		tn_buf_addf(&q, ") WHERE column_id = %zu", i);
+		tn_free(dt);
+	}
+	rc = nleaves ? duck_query(s->duck, q.buf, &r, err) : 0;
+	if (!rc && r)
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_file_column_stats VALUES "
+					     "(?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)", &st, err);
+	for (row = 0; !rc && r && row < duck_result_nrows(r); row++) {
+		size_t li = (size_t)duck_result_int(r, 0, row);
+		const struct lk_column *c = leaves[li].col;
+		char *mn = duck_result_text(r, 1, row), *mx = duck_result_text(r, 2, row);
+		int64_t nulls = duck_result_int(r, 3, row);
+
+		if (nulls > 0 && !c->nulls_allowed && leaves[li].top)
+			rc = tn_err_set(err, TN_EINVAL, "NOT NULL constraint failed: %s.%s", t->name, c->name);
+		if (!rc) {
+			catalog_reset(st);
+			catalog_bind_int(st, 1, file_id);
+			catalog_bind_int(st, 2, t->id);
+			catalog_bind_int(st, 3, c->id);
+			catalog_bind_int(st, 4, duck_result_int(r, 5, row));
+			catalog_bind_int(st, 5, duck_result_int(r, 4, row));
+			catalog_bind_int(st, 6, nulls);
+			catalog_bind_text(st, 7, mn);
+			catalog_bind_text(st, 8, mx);
+			rc = catalog_step(st, err);
+			rc = rc < 0 ? rc : 0;
+		}
+		tn_free(mn);
+		tn_free(mx);
+	}
+	catalog_finalize(st);
+	duck_result_free(r);
+	tn_free(leaves);
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* Parquet ends with <4-byte footer length><"PAR1">. */
+static int footer_size(const char *path, int64_t size, int64_t *out, struct tn_err *err)
+{
+	unsigned char tail[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	*out = 0;
+	if (fd < 0)
+		return tn_err_set(err, TN_EIO, "cannot open %s: %s", path, strerror(errno));
+	n = size >= 8 ? pread(fd, tail, 8, (off_t)(size - 8)) : -1;
+	close(fd);
+	if (n != 8 || memcmp(tail + 4, "PAR1", 4))
+		return tn_err_set(err, TN_EIO, "%s is not a complete Parquet file", path);
+	*out = (int64_t)tail[0] | (int64_t)tail[1] << 8 | (int64_t)tail[2] << 16 | (int64_t)tail[3] << 24;
+	return 0;
+}
+
+/* Make a written file durable and learn its size and footer size. */
+static int seal_file(struct session *s, const char *path, int64_t *size, int64_t *footer,
+		     struct tn_err *err)
+{
+	int rc;
+
+	sess_track_file(s, path);
+	sess_crashpoint("after_data_write");
+	rc = tn_fs_sync_file(path, err);
+	if (!rc)
+		rc = tn_fs_size(path, size, err);
+	if (!rc)
+		rc = footer_size(path, *size, footer, err);
+	sess_crashpoint("after_data_sync");
+	return rc;
+}
+
+static int next_row_id(struct session *s, int64_t table_id, int64_t *out, struct tn_err *err)
+{
+	int found;
+	return catalog_get_int(s->cat, "SELECT next_row_id FROM ducklake_table_stats WHERE table_id = ?",
+			       out, &found, err, 1, table_id);
+}
+
+static int bump_table_stats(struct session *s, int64_t table_id, int64_t rows, int64_t size,
+			    struct tn_err *err)
+{
+	int64_t v;
+	int found, rc;
+
+	rc = catalog_get_int(s->cat, "SELECT count(*) FROM ducklake_table_stats WHERE table_id = ?", &v,
+			     &found, err, 1, table_id);
+	if (rc)
+		return rc;
+	if (v == 0)
+		return catalog_run(s->cat, "INSERT INTO ducklake_table_stats VALUES (?, ?, ?, ?)", err, 4,
+				   table_id, rows, rows, size);
+	return catalog_run(s->cat, "UPDATE ducklake_table_stats SET record_count = record_count + ?, "
+			   "next_row_id = next_row_id + ?, file_size_bytes = file_size_bytes + ? "
+			   "WHERE table_id = ?", err, 4, rows, rows, size, table_id);
+}
+
+static int register_data_file(struct session *s, struct lk_table *t, const char *rel, int64_t rows,
+			      int64_t size, int64_t footer, int64_t *file_id, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int64_t row_start = 0;
+	int rc;
+
+	*file_id = s->next_file_id++;
+	rc = next_row_id(s, t->id, &row_start, err);
+	if (!rc)
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_data_file VALUES (?, ?, ?, NULL, NULL, ?, 1, "
+					     "'parquet', ?, ?, ?, ?, NULL, NULL, NULL, NULL)", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, *file_id);
+	catalog_bind_int(st, 2, t->id);
+	catalog_bind_int(st, 3, s->new_snap);
+	catalog_bind_text(st, 4, rel);
+	catalog_bind_int(st, 5, rows);
+	catalog_bind_int(st, 6, size);
+	catalog_bind_int(st, 7, footer);
+	catalog_bind_int(st, 8, row_start);
+	rc = catalog_step(st, err);
+	catalog_finalize(st);
+	if (rc < 0)
+		return rc;
+	return bump_table_stats(s, t->id, rows, size, err);
+}
+
+int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
+	       struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char uuid[37], *rel, *path;
+	int64_t size = 0, footer = 0, file_id = 0;
+	char *count = NULL;
+	int rc;
+
+	*rows = 0;
+	tn_uuid7(uuid);
+	rel = tn_xprintf("ducklake-%s.parquet", uuid);
+	path = tn_xprintf("%s%s", t->dir, rel);
+	rc = tn_fs_mkdirs(t->dir, err);
+	tn_buf_addf(&q, "COPY (%s) TO ", select_sql);
+	tn_buf_add_sqlstr(&q, path);
+	tn_buf_adds(&q, " (FORMAT parquet, FIELD_IDS {");
+	field_entries(t->cols, t->ncols, &q);
+	tn_buf_adds(&q, "})");
+	if (!rc)
+		rc = duck_query_text(s->duck, q.buf, &count, err);
+	if (rc) {
+		struct tn_err ignore = TN_ERR_INIT;
+		tn_fs_remove(path, &ignore);
+		goto out;
+	}
+	rc = tn_parse_int64(count ? count : "0", rows, "row count", err);
+	if (!rc && *rows == 0) {
+		rc = tn_fs_remove(path, err);
+		goto out;
+	}
+	if (!rc)
+		rc = seal_file(s, path, &size, &footer, err);
+	if (!rc)
+		rc = register_data_file(s, t, rel, *rows, size, footer, &file_id, err);
+	if (!rc)
+		rc = record_stats(s, t, file_id, path, err);
+	if (!rc)
+		sess_change(s, "inserted_into_table:%lld", (long long)t->id);
+out:
+	tn_free(count);
+	tn_free(rel);
+	tn_free(path);
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* ---- INSERT ---- */
+
+static int prepare_source(struct session *s, const char *src, char **out, struct tn_err *err)
+{
+	int rc = intro_prepare(s, src, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	if (!rc)
+		rc = tt_rewrite(s, src, out, err);
+	if (!rc && !*out)
+		*out = tn_strdup(src);
+	return rc;
+}
+
+/* Names and count of the columns a query returns. */
+static int source_columns(struct session *s, const char *src, struct duck_result **r, struct tn_err *err)
+{
+	char *q = tn_xprintf("SELECT * FROM (%s) LIMIT 0", src);
+	int rc = duck_query(s->duck, q, r, err);
+	tn_free(q);
+	return rc;
+}
+
+static void default_expr(const struct lk_column *c, struct tn_buf *b)
+{
+	char *dt = meta_duck_type(c);
+
+	if (c->default_value)
+		tn_buf_addf(b, "CAST((%s) AS %s)", c->default_value, dt);
+	else
+		tn_buf_addf(b, "CAST(NULL AS %s)", dt);
+	tn_free(dt);
+}
+
+/* map[i] = source column index for table column i, or -1 for its default. */
+static int map_columns(struct lk_table *t, struct sql_stmt *st, struct duck_result *src, int *map,
+		       struct tn_err *err)
+{
+	size_t i, j, nsrc = src ? duck_result_ncols(src) : 0;
+
+	for (i = 0; i < t->ncols; i++)
+		map[i] = -1;
+	if (st->by_name) {
+		for (j = 0; j < nsrc; j++) {
+			const char *nm = duck_result_name(src, j);
+			for (i = 0; i < t->ncols && !tn_strieq(t->cols[i].name, nm); i++)
+				;
+			if (i == t->ncols)
+				return tn_err_set(err, TN_EINVAL, "Table \"%s\" does not have a column with name \"%s\"",
+						  t->name, nm);
+			map[i] = (int)j;
+		}
+		return 0;
+	}
+	if (st->ncolumns) {
+		if (st->ncolumns != nsrc)
+			return tn_err_set(err, TN_EINVAL, "Column name/value mismatch for insert on %s: "
+					  "expected %zu columns but %zu values were supplied",
+					  t->name, st->ncolumns, nsrc);
+		for (j = 0; j < st->ncolumns; j++) {
+			for (i = 0; i < t->ncols && !tn_strieq(t->cols[i].name, st->columns[j]); i++)
+				;
+			if (i == t->ncols)
+				return tn_err_set(err, TN_EINVAL, "Table \"%s\" does not have a column with name \"%s\"",
+						  t->name, st->columns[j]);
+			if (map[i] >= 0)
+				return tn_err_set(err, TN_EINVAL, "Duplicate column name \"%s\" in INSERT",
+						  st->columns[j]);
+			map[i] = (int)j;
+		}
+		return 0;
+	}
+	if (src && nsrc != t->ncols)
+		return tn_err_set(err, TN_EINVAL, "table %s has %zu columns but %zu values were supplied",
+				  t->name, t->ncols, nsrc);
+	for (i = 0; src && i < t->ncols; i++)
+		map[i] = (int)i;
+	return 0;
+}
+
+static void insert_select(struct lk_table *t, const char *src, size_t nsrc, const int *map,
+			  struct tn_buf *b)
+{
+	size_t i;
+
+	tn_buf_adds(b, "SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tn_buf_adds(b, ", ");
+		if (map[i] >= 0) {
+			char *dt = meta_duck_type(&t->cols[i]);
+			tn_buf_addf(b, "CAST(__tarn_c%d AS %s)", map[i], dt);
+			tn_free(dt);
+		} else {
+			default_expr(&t->cols[i], b);
+		}
+		tn_buf_adds(b, " AS ");
+		tn_buf_add_sqlid(b, t->cols[i].name);
+	}
+	if (!src)
+		return;
+	tn_buf_addf(b, " FROM (%s) AS __tarn_src(", src);
+	for (i = 0; i < nsrc; i++)
+		tn_buf_addf(b, "%s__tarn_c%zu", i ? ", " : "", i);
+	tn_buf_addc(b, ')');
+}
+
+int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	struct lk_table *t = NULL;
+	struct duck_result *cols = NULL;
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *src = NULL;
+	int *map = NULL;
+	int rc;
+
+	*rows = 0;
+	rc = sess_table(s, &st->target, &t, 0, err);
+	if (!rc && st->body)
+		rc = prepare_source(s, st->body, &src, err);
+	if (!rc && src)
+		rc = source_columns(s, src, &cols, err);
+	if (rc)
+		goto out;
+	map = tn_calloc(t->ncols ? t->ncols : 1, sizeof(*map));
+	rc = map_columns(t, st, cols, map, err);
+	if (rc)
+		goto out;
+	insert_select(t, src, cols ? duck_result_ncols(cols) : 0, map, &q);
+	rc = tn_buf_check(&q, err);
+	if (!rc)
+		rc = write_rows(s, t, q.buf, rows, err);
+out:
+	tn_free(map);
+	tn_free(src);
+	duck_result_free(cols);
+	meta_table_free(t);
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* ---- DELETE and UPDATE ---- */
+
+static const struct lk_file *find_file(const struct lk_table *t, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		if (t->files[i].id == id)
+			return &t->files[i];
+	return NULL;
+}
+
+static int end_rows(struct session *s, const char *table, const char *idcol, int64_t id,
+		    struct tn_err *err)
+{
+	char *sql = tn_xprintf("UPDATE %s SET end_snapshot = ? WHERE %s = ? AND end_snapshot IS NULL",
+			       table, idcol);
+	int rc = catalog_run(s->cat, sql, err, 2, s->new_snap, id);
+	tn_free(sql);
+	return rc;
+}
+
+/* A new cumulative delete file for data file f: its old positions plus the
+ * new ones in temp table `tmp`. */
+static int write_delete_file(struct session *s, struct lk_table *t, const struct lk_file *f,
+			     const char *tmp, int64_t total, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct catalog_stmt *st = NULL;
+	char uuid[37], *rel, *path;
+	int64_t size = 0, footer = 0;
+	int rc;
+
+	tn_uuid7(uuid);
+	rel = tn_xprintf("ducklake-%s-delete.parquet", uuid);
+	path = tn_xprintf("%s%s", t->dir, rel);
+	tn_buf_adds(&q, "COPY (SELECT CAST(");
+	tn_buf_add_sqlstr(&q, f->path);
+	tn_buf_addf(&q, " AS VARCHAR) AS file_path, pos FROM (SELECT __tarn_pos AS pos FROM %s "
+			"WHERE __tarn_fid = %lld", tmp, (long long)f->id);
+	if (f->del_path) {
+		tn_buf_adds(&q, " UNION ALL SELECT pos FROM read_parquet(");
+		tn_buf_add_sqlstr(&q, f->del_path);
+		tn_buf_addc(&q, ')');
+	}
+	tn_buf_adds(&q, ") ORDER BY pos) TO ");
+	tn_buf_add_sqlstr(&q, path);
+	tn_buf_adds(&q, " (FORMAT parquet, FIELD_IDS {file_path: 2147483546, pos: 2147483545})");
+	rc = duck_exec(s->duck, q.buf, err);
+	if (!rc)
+		rc = seal_file(s, path, &size, &footer, err);
+	if (!rc && f->del_id)
+		rc = end_rows(s, "ducklake_delete_file", "delete_file_id", f->del_id, err);
+	if (!rc)
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_delete_file VALUES (?, ?, ?, NULL, ?, ?, 1, "
+					     "'parquet', ?, ?, ?, NULL, NULL)", &st, err);
+	if (!rc) {
+		catalog_bind_int(st, 1, s->next_file_id++);
+		catalog_bind_int(st, 2, t->id);
+		catalog_bind_int(st, 3, s->new_snap);
+		catalog_bind_int(st, 4, f->id);
+		catalog_bind_text(st, 5, rel);
+		catalog_bind_int(st, 6, total);
+		catalog_bind_int(st, 7, size);
+		catalog_bind_int(st, 8, footer);
+		rc = catalog_step(st, err);
+		rc = rc < 0 ? rc : 0;
+	}
+	catalog_finalize(st);
+	tn_buf_release(&q);
+	tn_free(rel);
+	tn_free(path);
+	return rc;
+}
+
+/* Delete the rows listed (__tarn_fid, __tarn_pos) in temp table `tmp`. */
+static int apply_deletes(struct session *s, struct lk_table *t, const char *tmp, int64_t *rows,
+			 struct tn_err *err)
+{
+	struct duck_result *r = NULL;
+	char *q = tn_xprintf("SELECT __tarn_fid, count(*) FROM %s GROUP BY 1 ORDER BY 1", tmp);
+	uint64_t i;
+	int rc = duck_query(s->duck, q, &r, err);
+
+	tn_free(q);
+	*rows = 0;
+	for (i = 0; !rc && i < duck_result_nrows(r); i++) {
+		int64_t fid = duck_result_int(r, 0, i), n = duck_result_int(r, 1, i);
+		const struct lk_file *f = find_file(t, fid);
+
+		if (!f) {
+			rc = tn_err_set(err, TN_EINTERNAL, "delete hit unknown data file %lld", (long long)fid);
+			break;
+		}
+		*rows += n;
+		if (f->del_count + n >= f->record_count) {
+			/* Every row is gone: end the file itself rather than list them all. */
+			rc = end_rows(s, "ducklake_data_file", "data_file_id", f->id, err);
+			if (!rc && f->del_id)
+				rc = end_rows(s, "ducklake_delete_file", "delete_file_id", f->del_id, err);
+		} else {
+			rc = write_delete_file(s, t, f, tmp, f->del_count + n, err);
+		}
+	}
+	duck_result_free(r);
+	if (!rc && *rows > 0)
+		sess_change(s, "deleted_from_table:%lld", (long long)t->id);
+	return rc;
+}
+
+/* "SELECT <cols> FROM (<scan with positions>) AS alias [, from] WHERE cond" into temp table. */
+static int select_targets(struct session *s, struct lk_table *t, struct sql_stmt *st,
+			  const char *tmp, const char *select_list, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	int rc;
+
+	tn_buf_addf(&q, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT ON (__tarn_fid, __tarn_pos) %s FROM (",
+		    tmp, select_list);
+	rc = scan_sql(t, 1, &q, err);
+	tn_buf_adds(&q, ") AS ");
+	tn_buf_add_sqlid(&q, st->alias ? st->alias : t->name);
+	if (st->from)
+		tn_buf_addf(&q, ", %s", st->from);
+	if (st->body)
+		tn_buf_addf(&q, " WHERE (%s)", st->body);
+	if (!rc)
+		rc = tn_buf_check(&q, err);
+	if (!rc)
+		rc = duck_exec(s->duck, q.buf, err);
+	tn_buf_release(&q);
+	return rc;
+}
+
+static void drop_temp(struct session *s, const char *tmp)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+	char *q = tn_xprintf("DROP TABLE IF EXISTS %s", tmp);
+
+	duck_exec(s->duck, q, &ignore);
+	tn_free(q);
+}
+
+int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	struct lk_table *t = NULL;
+	int rc;
+
+	*rows = 0;
+	rc = sess_table(s, &st->target, &t, 1, err);
+	if (!rc)
+		rc = intro_prepare(s, st->text, err);
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	if (!rc)
+		rc = select_targets(s, t, st, "temp.__tarn_del", "__tarn_fid, __tarn_pos", err);
+	if (!rc)
+		rc = apply_deletes(s, t, "temp.__tarn_del", rows, err);
+	drop_temp(s, "temp.__tarn_del");
+	meta_table_free(t);
+	return rc;
+}
+
+static int update_list(struct lk_table *t, struct sql_stmt *st, struct tn_buf *b, struct tn_err *err)
+{
+	const char *alias = st->alias ? st->alias : t->name;
+	size_t i, j;
+
+	for (j = 0; j < st->nsets; j++)
+		if (!meta_find_column(t, st->sets[j].column))
+			return tn_err_set(err, TN_EINVAL, "Referenced update column %s not found in table %s",
+					  st->sets[j].column, t->name);
+	tn_buf_adds(b, "__tarn_fid, __tarn_pos");
+	for (i = 0; i < t->ncols; i++) {
+		char *dt = meta_duck_type(&t->cols[i]);
+		tn_buf_adds(b, ", ");
+		for (j = 0; j < st->nsets && !tn_strieq(st->sets[j].column, t->cols[i].name); j++)
+			;
+		if (j < st->nsets) {
+			tn_buf_addf(b, "CAST((%s) AS %s)", st->sets[j].expr, dt);
+		} else {
+			tn_buf_add_sqlid(b, alias);
+			tn_buf_addc(b, '.');
+			tn_buf_add_sqlid(b, t->cols[i].name);
+		}
+		tn_buf_adds(b, " AS ");
+		tn_buf_add_sqlid(b, t->cols[i].name);
+		tn_free(dt);
+	}
+	return tn_buf_check(b, err);
+}
+
+int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	struct tn_buf list = TN_BUF_INIT(TN_BUF_NOMAX), ins = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct lk_table *t = NULL;
+	int64_t written = 0;
+	size_t i;
+	int rc;
+
+	*rows = 0;
+	rc = sess_table(s, &st->target, &t, 1, err);
+	if (!rc)
+		rc = update_list(t, st, &list, err);
+	if (!rc)
+		rc = intro_prepare(s, st->text, err);
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	if (!rc)
+		rc = select_targets(s, t, st, "temp.__tarn_upd", list.buf, err);
+	if (!rc)
+		rc = apply_deletes(s, t, "temp.__tarn_upd", rows, err);
+	if (!rc && *rows > 0) {
+		tn_buf_adds(&ins, "SELECT ");
+		for (i = 0; i < t->ncols; i++) {
+			if (i)
+				tn_buf_adds(&ins, ", ");
+			tn_buf_add_sqlid(&ins, t->cols[i].name);
+		}
+		tn_buf_adds(&ins, " FROM temp.__tarn_upd");
+		rc = write_rows(s, t, ins.buf, &written, err);
+	}
+	drop_temp(s, "temp.__tarn_upd");
+	tn_buf_release(&list);
+	tn_buf_release(&ins);
+	meta_table_free(t);
+	return rc;
+}
