@@ -57,7 +57,7 @@ int cli_set_format(struct cli *c, const char *name)
 {
 	if (fmt_style_parse(name, &c->format) == 0)
 		return CLI_OK;
-	return cli_usage_error(c->cmd, "unknown format '%s' (use one of: %s)", name, FMT_STYLE_NAMES);
+	return cli_usage_error(c->cmd, "unknown format '%s'; use one of: %s", name, FMT_STYLE_NAMES);
 }
 
 void cli_getopt_init(struct cli_getopt *g, int argc, char **argv, int first,

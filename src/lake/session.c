@@ -491,6 +491,45 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err)
 
 /* ---- statements ---- */
 
+/* DuckDB's C API renders nested and time-zone values as empty text; such
+ * columns are cast to VARCHAR by DuckDB itself, in a second run of the query. */
+static int needs_text(struct duck_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < duck_result_ncols(r); i++) {
+		const char *t = duck_result_typename(r, i);
+		if (duck_result_kind(r, i) == DUCK_KIND_NESTED || strstr(t, "WITH TIME ZONE"))
+			return 1;
+	}
+	return 0;
+}
+
+static int requery_as_text(struct session *s, const char *sql, struct duck_result **r, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i, n = duck_result_ncols(*r);
+	int rc;
+
+	tn_buf_adds(&q, "SELECT ");
+	for (i = 0; i < n; i++) {
+		const char *t = duck_result_typename(*r, i);
+		int cast = duck_result_kind(*r, i) == DUCK_KIND_NESTED || strstr(t, "WITH TIME ZONE");
+		tn_buf_addf(&q, "%s%s__tarn_q%zu%s AS ", i ? ", " : "", cast ? "CAST(" : "", i,
+			    cast ? " AS VARCHAR)" : "");
+		tn_buf_add_sqlid(&q, duck_result_name(*r, i));
+	}
+	tn_buf_addf(&q, " FROM (%s) AS __tarn_q(", sql);
+	for (i = 0; i < n; i++)
+		tn_buf_addf(&q, "%s__tarn_q%zu", i ? ", " : "", i);
+	tn_buf_addc(&q, ')');
+	duck_result_free(*r);
+	*r = NULL;
+	rc = duck_query(s->duck, q.buf, r, err);
+	tn_buf_release(&q);
+	return rc;
+}
+
 static int run_query(struct session *s, const char *sql, struct duck_result **res, struct tn_err *err)
 {
 	char *rewritten = NULL;
@@ -504,6 +543,8 @@ static int run_query(struct session *s, const char *sql, struct duck_result **re
 		rc = tt_rewrite(s, sql, &rewritten, err);
 	if (!rc)
 		rc = duck_query(s->duck, rewritten ? rewritten : sql, &r, err);
+	if (!rc && s->query_is_select && needs_text(r))
+		rc = requery_as_text(s, rewritten ? rewritten : sql, &r, err);
 	tn_free(rewritten);
 	if (res)
 		*res = r;
@@ -649,7 +690,9 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		return rc;
 	switch (st->kind) {
 	case SQL_QUERY:
+		s->query_is_select = 1;
 		rc = run_query(s, st->text, res, err);
+		s->query_is_select = 0;
 		break;
 	case SQL_PASSTHROUGH:
 		rc = check_passthrough(st->text, err);

@@ -33,6 +33,7 @@ struct session {
 	char **ttviews;         /* time-travel views created, by name */
 	size_t ntt, att;
 	int stmt_seq;
+	int query_is_select;    /* the running query has no side effects */
 };
 
 /* session.c */

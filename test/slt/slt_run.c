@@ -315,10 +315,11 @@ static void check_error(struct run *r, const struct slt_record *rec, const struc
 		report(r, rec, t->sql, "internal error, never an expected error: %s", err->msg);
 	else if (slt_text_matches(want, err->msg, 1, &match, &rx))
 		report(r, rec, t->sql, "%s", rx.msg);
-	else if (!match)
-		report(r, rec, t->sql, "wrong error\n  expected error:\n    %s\n  actual error:\n    %s",
-		       want, err->msg);
-	else
+	else if (!match) {
+		report(r, rec, t->sql, "wrong error");
+		print_indented("expected error", want);
+		print_indented("actual error", err->msg);
+	} else
 		pass(r);
 	tn_free(want);
 }
