@@ -28,7 +28,8 @@ q="SELECT g, count(*), sum(v) FROM SRC WHERE id % 7 = 0 GROUP BY g ORDER BY g"
 best() { local b=999; for k in 1 2 3; do local a=$(now); "$TARN" sql -c "$1" >/dev/null; local z=$(now); b=$(python3 -c "print(min($b, $z-$a))"); done; echo $b; }
 lake_t=$(best "${q/SRC/t}")
 dir=$("$TARN" sql --format csv -c "SELECT 1" >/dev/null; echo "$tmp/lake/data/main/t")
-duck_t=$(best "${q/SRC/read_parquet('$dir/*.parquet')}")
+rep="read_parquet('$dir/*.parquet')"
+duck_t=$(best "${q/SRC/$rep}")
 echo "scan+filter+group-by: tarn/duckdb = $(ratio $lake_t $duck_t)  (goal <= 1.05)"
 
 # 3. 1,000 single-row INSERT commits in one session vs DuckDB inserting into a table

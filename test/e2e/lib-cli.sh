@@ -3,11 +3,13 @@
 # "not ok N - desc" with the failing test's output as "#" lines, then
 # "N passed, N failed"; the exit status is 1 when a test failed.
 #
-# A test body is an &&-chain run in a subshell (as in git's test suite):
-#   test_ok 'csv quotes commas' '
-#	expect_rc 0 "$TARN" --lake "$lake" sql --format csv -c "SELECT 1" &&
-#	expect_out "1"
-#   '
+# A test body is an &&-chain run in a subshell (as in git's test suite),
+# given as the second argument or, easier to quote, as a quoted here-document:
+#   test_ok 'csv quotes commas' <<'EOF'
+#	expect_rc 0 "$TARN" --lake "$lake" sql --format csv -c "SELECT 'a,b' AS x" &&
+#	expect_out "x
+#	\"a,b\""
+#   EOF
 set -u
 if [ -z "${TARN:-}" ]; then
 	echo "TARN is not set (ctest sets it to the built tarn binary)" >&2
@@ -21,10 +23,13 @@ export HOME="$tmp/home"
 mkdir -p "$HOME"
 n=0 pass=0 fail=0
 
-# test_ok DESC BODY
+# test_ok DESC [BODY]: without BODY the body is read from standard input.
 test_ok() {
+	local body
+
+	if [ $# -ge 2 ]; then body=$2; else body=$(cat); fi
 	n=$((n + 1))
-	if (eval "$2") >"$tmp/log" 2>&1; then
+	if (eval "$body") >"$tmp/log" 2>&1 </dev/null; then
 		pass=$((pass + 1))
 		echo "ok $n - $1"
 	else
