@@ -169,6 +169,10 @@ int cli_cmd_describe(struct cli *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = describe_query(c, "tarn_columns", table, &cols, &err);
+	/* Every table has a column, so no rows means no such table. */
+	if (!rc && (!cols || duck_result_nrows(cols) == 0))
+		rc = tn_err_set(&err, TN_ENOTFOUND, "no table %s in lake %s (see `tarn tables`)",
+				table, lake_dir(c->lake));
 	if (!rc)
 		rc = describe_query(c, "tarn_files", table, &files, &err);
 	if (!rc)
@@ -212,6 +216,11 @@ static void csv_list(FILE *f, const char *kind, char **items, size_t n)
 	}
 }
 
+static const char *plural(int64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void fsck_text(FILE *f, const struct lake_fsck_report *rep, int quiet)
 {
 	size_t i;
@@ -222,10 +231,11 @@ static void fsck_text(FILE *f, const struct lake_fsck_report *rep, int quiet)
 		fprintf(f, "orphan: %s\n", rep->orphans[i]);
 	if (quiet)
 		return;
-	fprintf(f, "checked %" PRId64 " snapshots, %" PRId64 " tables, %" PRId64 " files: "
-		"%zu problem%s, %zu orphan%s\n", rep->snapshots, rep->tables, rep->files,
-		rep->nproblems, rep->nproblems == 1 ? "" : "s",
-		rep->norphans, rep->norphans == 1 ? "" : "s");
+	fprintf(f, "checked %" PRId64 " snapshot%s, %" PRId64 " table%s, %" PRId64 " file%s: "
+		"%zu problem%s, %zu orphan%s\n",
+		rep->snapshots, plural(rep->snapshots), rep->tables, plural(rep->tables),
+		rep->files, plural(rep->files), rep->nproblems, plural((int64_t)rep->nproblems),
+		rep->norphans, plural((int64_t)rep->norphans));
 }
 
 static void fsck_print(struct cli *c, const struct lake_fsck_report *rep)
@@ -261,7 +271,7 @@ int cli_cmd_fsck(struct cli *c, int argc, char **argv)
 	rc = CLI_OK;
 	if (rep.nproblems)
 		rc = cli_error("lake %s has %zu problem%s", lake_dir(c->lake), rep.nproblems,
-			       rep.nproblems == 1 ? "" : "s");
+			       plural((int64_t)rep.nproblems));
 	lake_fsck_report_release(&rep);
 	return rc;
 }
