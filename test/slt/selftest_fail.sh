@@ -397,6 +397,13 @@ SELECT * FROM (VALUES (1, 2), (3, 4)) t(a, b)
 3
 EOF
 
+must_fail row_wise_extra_value <<'EOF'
+query II
+SELECT 1, 2
+----
+1	2	3
+EOF
+
 # ---- the command line ----
 
 n=$((n + 1))

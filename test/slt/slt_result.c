@@ -85,22 +85,25 @@ static int is_row_wise(const struct slt_lines *lines, size_t ncol, size_t actual
 	return lines->n > 0;
 }
 
+/* Split each line on tabs into exactly ncol values. */
 static int split_rows(struct slt_values *out, const struct slt_lines *lines, size_t ncol,
 		      struct tn_err *err)
 {
 	size_t r, c, n;
 	const char *s;
+	int last;
 
 	for (r = 0; r < lines->n; r++) {
 		s = lines->v[r];
 		for (c = 0; c < ncol; c++) {
-			n = strcspn(s, "\t");
-			if (c + 1 < ncol && !s[n])
-				break;
+			last = c + 1 == ncol;
+			n = last ? strlen(s) : strcspn(s, "\t");
+			if ((!last && !s[n]) || (last && memchr(s, '\t', n)))
+				break;  /* too few or too many values */
 			out->v[r * ncol + c] = tn_strndup(s, n);
-			s += n + (s[n] ? 1 : 0);
+			s += n + !last;
 		}
-		if (c < ncol || *s)
+		if (c < ncol)
 			return tn_err_set(err, TN_EINVAL,
 					  "expected row %zu does not have %zu tab-separated values: '%s'",
 					  r + 1, ncol, lines->v[r]);

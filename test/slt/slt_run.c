@@ -385,9 +385,10 @@ static int check_label(struct run *r, const struct slt_record *rec, const struct
 			tn_free(h);
 			return 1;
 		}
-		report(r, rec, t->sql, "labeled result [%s] does not agree with line %d:\n"
-		       "  line %d: %s\n  here:    %s", t->label, r->label[k].line,
-		       r->label[k].line, r->label[k].hash, h);
+		report(r, rec, t->sql, "labeled result [%s] does not agree with line %d",
+		       t->label, r->label[k].line);
+		fprintf(stderr, "  line %d: %s\n  here:    %s\n", r->label[k].line,
+			r->label[k].hash, h);
 		show_values("actual", act);
 		tn_free(h);
 		return 0;
@@ -407,8 +408,8 @@ static int check_hash(struct run *r, const struct slt_record *rec, const struct 
 	int ok = !strcmp(h, t->result.v[0]);
 
 	if (!ok) {
-		report(r, rec, t->sql, "wrong result hash\n  expected: %s\n  actual:   %s",
-		       t->result.v[0], h);
+		report(r, rec, t->sql, "wrong result hash");
+		fprintf(stderr, "  expected: %s\n  actual:   %s\n", t->result.v[0], h);
 		show_values("actual", act);
 	}
 	tn_free(h);
