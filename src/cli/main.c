@@ -35,7 +35,8 @@ static const struct cli_cmd commands[] = {
 	  "\n"
 	  "  -c, --command SQL  run SQL (repeatable)\n"
 	  "  -f, --file FILE    run the statements in FILE, \"-\" for standard input\n"
-	  "  --format FMT       table, csv, json or jsonl (default: table)\n" },
+	  "  --format FMT       table, csv, json or jsonl (default: table)\n"
+	  "  -q, --quiet        no banner in the shell\n" },
 	{ "tables", cli_cmd_tables, CLI_NEEDS_SESSION, "list the tables of the lake",
 	  "usage: tarn tables [--format FMT]\n"
 	  "\n"

@@ -303,6 +303,9 @@ int cli_shell(struct cli *c)
 	tn_buf_init(&sh.stmt, TN_BUF_NOMAX);
 	sh.duck = session_duck(c->session);
 	rl_readline_name = "tarn";
+	/* `tarn sql > out.txt` keeps the prompts on the terminal, out of the file. */
+	if (!isatty(STDOUT_FILENO))
+		rl_outstream = stderr;
 	/* Tab inserts itself: pasted SQL is often indented with tabs. */
 	rl_bind_key('\t', rl_insert);
 	history_open(&sh);
