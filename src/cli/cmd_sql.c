@@ -34,7 +34,8 @@ static int run_statement(struct cli *c, const char *stmt, const struct cli_run *
 	int rc = session_exec(c->session, stmt, &res, err);
 
 	t1 = tn_mono();
-	if (!rc)
+	/* SET, PRAGMA and the like return no rows: print nothing, as DuckDB's shell does. */
+	if (!rc && res && duck_result_has_rows(res))
 		rc = fmt_result(stdout, res, c->format, err);
 	duck_result_free(res);
 	if (!rc && run->timer)

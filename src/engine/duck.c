@@ -18,6 +18,7 @@ struct duck {
 struct duck_result {
 	duckdb_result res;
 	char **typenames; /* lazily built, one per column */
+	int unsafe;       /* has a type the value API cannot read (see below) */
 };
 
 static int set_option(duckdb_config cfg, const char *k, const char *v, struct tn_err *err)
@@ -118,20 +119,85 @@ int duck_exec(struct duck *d, const char *sql, struct tn_err *err)
 	return rc;
 }
 
+/* DuckDB's value API (duckdb_value_*) reads a materialised copy of the
+ * result that it cannot build for UUID, nested or time-zone columns: those
+ * read as empty, and a UUID column corrupts the columns after it. Results
+ * with such columns give NULL for every cell instead of garbage or a crash;
+ * callers that need their text cast them to VARCHAR in SQL. */
+static int unsafe_type(duckdb_type t)
+{
+	switch (t) {
+	case DUCKDB_TYPE_UUID: case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_STRUCT: case DUCKDB_TYPE_MAP:
+	case DUCKDB_TYPE_ARRAY: case DUCKDB_TYPE_UNION: case DUCKDB_TYPE_TIMESTAMP_TZ:
+	case DUCKDB_TYPE_TIME_TZ: case DUCKDB_TYPE_BIT: case DUCKDB_TYPE_BIGNUM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int run_one(struct duck *d, duckdb_extracted_statements st, idx_t i, duckdb_result *res,
+		   struct tn_err *err)
+{
+	duckdb_prepared_statement prep = NULL;
+	int rc = 0;
+
+	if (duckdb_prepare_extracted_statement(d->con, st, i, &prep) == DuckDBError) {
+		const char *m = duckdb_prepare_error(prep);
+		rc = tn_err_set(err, TN_EINVAL, "%s", m ? m : "cannot prepare statement");
+		duckdb_destroy_prepare(&prep);
+		memset(res, 0, sizeof(*res));
+		return rc;
+	}
+	if (duckdb_execute_prepared(prep, res) == DuckDBError) {
+		rc = query_error(res, err);
+		duckdb_destroy_result(res);
+	}
+	duckdb_destroy_prepare(&prep);
+	return rc;
+}
+
 int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct tn_err *err)
 {
 	struct duck_result *r = tn_calloc(1, sizeof(*r));
-	int rc;
+	duckdb_extracted_statements st = NULL;
+	idx_t n, i;
+	size_t c;
+	int rc = 0, have = 0;
 
 	*out = NULL;
-	if (duckdb_query(d->con, sql, &r->res) == DuckDBError) {
-		rc = query_error(&r->res, err);
-		duckdb_destroy_result(&r->res);
+	n = duckdb_extract_statements(d->con, sql, &st);
+	if (n == 0) {
+		const char *m = st ? duckdb_extract_statements_error(st) : NULL;
+		rc = tn_err_set(err, TN_EINVAL, "%s", m ? m : "no SQL statement to run");
+	}
+	/* Every statement runs; the result of the last one is kept. */
+	for (i = 0; !rc && i < n; i++) {
+		if (have)
+			duckdb_destroy_result(&r->res);
+		rc = run_one(d, st, i, &r->res, err);
+		have = !rc;
+	}
+	duckdb_destroy_extracted(&st);
+	if (rc) {
 		tn_free(r);
 		return rc;
 	}
+	for (c = 0; c < duck_result_ncols(r); c++)
+		if (unsafe_type(duckdb_column_type(&r->res, c)))
+			r->unsafe = 1;
 	*out = r;
 	return 0;
+}
+
+int duck_result_has_rows(const struct duck_result *r)
+{
+	return duckdb_result_return_type(r->res) == DUCKDB_RESULT_TYPE_QUERY_RESULT;
+}
+
+int duck_result_readable(const struct duck_result *r)
+{
+	return !r->unsafe;
 }
 
 int duck_query_text(struct duck *d, const char *sql, char **out, struct tn_err *err)
@@ -433,6 +499,8 @@ const char *duck_result_typename(struct duck_result *r, size_t col)
 
 int duck_result_is_null(struct duck_result *r, size_t col, uint64_t row)
 {
+	if (r->unsafe)
+		return 1;
 	return duckdb_value_is_null(&r->res, col, row);
 }
 
@@ -440,7 +508,7 @@ char *duck_result_text(struct duck_result *r, size_t col, uint64_t row)
 {
 	char *v, *out;
 
-	if (duckdb_value_is_null(&r->res, col, row))
+	if (r->unsafe || duckdb_value_is_null(&r->res, col, row))
 		return NULL;
 	v = duckdb_value_varchar(&r->res, col, row);
 	out = tn_strdup(v ? v : "");
@@ -450,6 +518,8 @@ char *duck_result_text(struct duck_result *r, size_t col, uint64_t row)
 
 int64_t duck_result_int(struct duck_result *r, size_t col, uint64_t row)
 {
+	if (r->unsafe)
+		return 0;
 	return duckdb_value_int64(&r->res, col, row);
 }
 

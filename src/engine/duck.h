@@ -57,6 +57,12 @@ int duck_query_int(struct duck *d, const char *sql, int64_t *out, struct tn_err 
 void duck_interrupt(struct duck *d);
 
 void duck_result_free(struct duck_result *r);
+/* 1 when the statement returns rows (a query), 0 for SET, CREATE ... */
+int duck_result_has_rows(const struct duck_result *r);
+/* 0 when some column has a type whose values this API cannot read (UUID,
+ * nested, time zone ...): every cell then reads as NULL; cast such columns
+ * to VARCHAR in SQL to read them. */
+int duck_result_readable(const struct duck_result *r);
 size_t duck_result_ncols(const struct duck_result *r);
 uint64_t duck_result_nrows(const struct duck_result *r);
 /* Rows changed, for INSERT/COPY style statements. */

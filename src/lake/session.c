@@ -493,16 +493,18 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err)
 
 /* DuckDB's C API renders nested and time-zone values as empty text; such
  * columns are cast to VARCHAR by DuckDB itself, in a second run of the query. */
+static int cast_column(struct duck_result *r, size_t i)
+{
+	const char *t = duck_result_typename(r, i);
+
+	return duck_result_kind(r, i) == DUCK_KIND_NESTED || strstr(t, "WITH TIME ZONE") ||
+	       !strcmp(t, "UUID") || !strcmp(t, "BIT") || !strcmp(t, "BIGNUM") || !strcmp(t, "UNION") ||
+	       !strcmp(t, "ARRAY");
+}
+
 static int needs_text(struct duck_result *r)
 {
-	size_t i;
-
-	for (i = 0; i < duck_result_ncols(r); i++) {
-		const char *t = duck_result_typename(r, i);
-		if (duck_result_kind(r, i) == DUCK_KIND_NESTED || strstr(t, "WITH TIME ZONE"))
-			return 1;
-	}
-	return 0;
+	return !duck_result_readable(r);
 }
 
 static int requery_as_text(struct session *s, const char *sql, struct duck_result **r, struct tn_err *err)
@@ -513,8 +515,7 @@ static int requery_as_text(struct session *s, const char *sql, struct duck_resul
 
 	tn_buf_adds(&q, "SELECT ");
 	for (i = 0; i < n; i++) {
-		const char *t = duck_result_typename(*r, i);
-		int cast = duck_result_kind(*r, i) == DUCK_KIND_NESTED || strstr(t, "WITH TIME ZONE");
+		int cast = cast_column(*r, i);
 		tn_buf_addf(&q, "%s%s__tarn_q%zu%s AS ", i ? ", " : "", cast ? "CAST(" : "", i,
 			    cast ? " AS VARCHAR)" : "");
 		tn_buf_add_sqlid(&q, duck_result_name(*r, i));
