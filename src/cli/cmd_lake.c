@@ -8,19 +8,21 @@
 #include "base/tn_buf.h"
 #include "lake/lake.h"
 #include "lake/session.h"
+#include "base/tn_util.h"
 
 #include <inttypes.h>
 
-enum { INIT_DATA_PATH, INIT_QUIET };
+enum { INIT_DATA_PATH, INIT_QUIET, INIT_INLINE };
 
 static const struct cli_opt init_opts[] = {
 	[INIT_DATA_PATH] = { "data-path", 0, 1 },
 	[INIT_QUIET] = { "quiet", 'q', 0 },
+	[INIT_INLINE] = { "inline-limit", 0, 1 },
 };
 
 int cli_cmd_init(struct cli *c, int argc, char **argv)
 {
-	struct lake_init_opts opts = { NULL };
+	struct lake_init_opts opts = { NULL, -1 };
 	struct tn_err err = TN_ERR_INIT;
 	struct cli_getopt g;
 	const char *dir = NULL;
@@ -41,6 +43,11 @@ int cli_cmd_init(struct cli *c, int argc, char **argv)
 			break;
 		case INIT_QUIET:
 			c->quiet = 1;
+			break;
+		case INIT_INLINE:
+			if (tn_parse_int64(g.arg, &opts.inline_limit, "--inline-limit", &err) ||
+			    opts.inline_limit < 0)
+				return cli_usage_error(c->cmd, "--inline-limit takes a whole number >= 0");
 			break;
 		}
 	}

@@ -19,11 +19,13 @@ static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "init", cli_cmd_init, 0, "create a new, empty lake",
-	  "usage: tarn init [--data-path PATH] [DIR]\n"
+	  "usage: tarn init [--data-path PATH] [--inline-limit N] [DIR]\n"
 	  "\n"
 	  "Create a new lake in DIR (default: the --lake folder).\n"
 	  "\n"
 	  "  --data-path PATH  keep the Parquet files in PATH (default: DIR/data/)\n"
+	  "  --inline-limit N  keep inserts of at most N rows in the catalog instead of\n"
+	  "                    a Parquet file each (DuckLake data inlining; default 10)\n"
 	  "  -q, --quiet       print nothing on success\n" },
 	{ "sql", cli_cmd_sql, CLI_NEEDS_SESSION, "run SQL: arguments, a file, standard input or a shell",
 	  "usage: tarn sql [-c SQL]... [-f FILE]... [--format FMT]\n"

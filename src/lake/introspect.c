@@ -167,6 +167,35 @@ static int fill_columns(struct session *s, int64_t n, struct tn_err *err)
 	return rc < 0 ? rc : 0;
 }
 
+/* Inlined rows live in tables named by the catalog, which plain SQL over
+ * the catalog cannot reach: count them here and add them in. */
+static int add_inlined_counts(struct session *s, int64_t n, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(s->cat, "SELECT i.table_id, i.table_name FROM ducklake_inlined_data_tables i "
+					 "JOIN ducklake_table t ON t.table_id = i.table_id AND " VALID("t."), &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, n);
+	while (!rc && (rc = catalog_step(st, err)) == 1) {
+		struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+		int64_t rows = 0;
+		int found;
+		tn_buf_adds(&q, "SELECT count(*) FROM ");
+		tn_buf_add_sqlid(&q, catalog_col_text(st, 1));
+		tn_buf_adds(&q, " WHERE " VALID(""));
+		rc = catalog_get_int(s->cat, q.buf, &rows, &found, err, 1, n);
+		tn_buf_reset(&q);
+		tn_buf_addf(&q, "UPDATE temp.__tarn_meta_tables SET row_count = row_count + %lld WHERE "
+			    "table_id = %lld AND kind = 'table'", (long long)rows, (long long)catalog_col_int(st, 0));
+		if (!rc && rows)
+			rc = duck_exec(s->duck, q.buf, err);
+		tn_buf_release(&q);
+	}
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
 static const char *macros =
 	"CREATE OR REPLACE TEMP MACRO tarn_snapshots() AS TABLE SELECT * FROM temp.__tarn_meta_snapshots;"
 	"CREATE OR REPLACE TEMP MACRO tarn_tables() AS TABLE SELECT * FROM temp.__tarn_meta_tables;"
@@ -191,6 +220,8 @@ int intro_prepare(struct session *s, const char *sql, struct tn_err *err)
 		rc = fill(s, "__tarn_meta_tables", "(schema_name VARCHAR, table_name VARCHAR, table_id BIGINT, "
 			  "kind VARCHAR, column_count BIGINT, row_count BIGINT, file_count BIGINT, size_bytes BIGINT, "
 			  "comment VARCHAR)", "ttitiiiit", tables_sql, n, err);
+	if (!rc)
+		rc = add_inlined_counts(s, n, err);
 	if (!rc)
 		rc = fill(s, "__tarn_meta_files", "(schema_name VARCHAR, table_name VARCHAR, data_file_id BIGINT, "
 			  "path VARCHAR, record_count BIGINT, file_size_bytes BIGINT, delete_count BIGINT, "

@@ -76,7 +76,8 @@ static int insert_meta(struct catalog *cat, const char *k, const char *v, struct
 	return rc < 0 ? rc : 0;
 }
 
-int lake_create_catalog(struct catalog *cat, const char *data_path, struct tn_err *err)
+int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inline_limit,
+			struct tn_err *err)
 {
 	struct catalog_stmt *st = NULL;
 	char uuid[37], now[40];
@@ -94,6 +95,11 @@ int lake_create_catalog(struct catalog *cat, const char *data_path, struct tn_er
 		rc = insert_meta(cat, "data_path", data_path, err);
 	if (!rc)
 		rc = insert_meta(cat, "encrypted", "false", err);
+	if (!rc && inline_limit >= 0) {
+		char v[32];
+		snprintf(v, sizeof(v), "%lld", (long long)inline_limit);
+		rc = insert_meta(cat, "data_inlining_row_limit", v, err);
+	}
 	lake_format_time(tn_now_us(), now);
 	if (!rc)
 		rc = catalog_prepare(cat, "INSERT INTO ducklake_snapshot VALUES (0, ?, 0, 1, 0)", &st, err);
@@ -160,7 +166,7 @@ int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err 
 	if (!rc)
 		rc = catalog_open(&cat, catp, 1, err);
 	if (!rc)
-		rc = lake_create_catalog(cat, data, err);
+		rc = lake_create_catalog(cat, data, opts ? opts->inline_limit : -1, err);
 	catalog_close(cat);
 	if (rc) {
 		/* Leave nothing half-made behind: a later init must find no catalog. */

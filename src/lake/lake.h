@@ -14,6 +14,7 @@ struct lake;
 
 struct lake_init_opts {
 	const char *data_path; /* NULL = <dir>/data/ */
+	int64_t inline_limit;  /* data_inlining_row_limit; -1 = DuckLake's default (10) */
 };
 
 /* File name of the catalog inside a lake folder. */

@@ -57,6 +57,24 @@ struct lk_colver {
 	char *type;
 };
 
+/* Rows of a table kept in the catalog (DuckLake data inlining): one
+ * ducklake_inlined_data_<table>_<schema version> table per layout. */
+struct lk_inlined {
+	char *name;          /* catalog table holding the rows */
+	int64_t layout_snap; /* snapshot whose columns the rows have */
+	size_t ncols;
+	char **colnames;     /* its user columns */
+	size_t nrows;        /* rows live at the table's snapshot */
+	int64_t *row_ids;
+	char **values;       /* nrows * ncols texts; NULL = SQL NULL */
+};
+
+/* Inserts of at most this many rows go to the catalog unless the lake
+ * says otherwise (ducklake_metadata data_inlining_row_limit). */
+#define LAKE_INLINE_DEFAULT 10
+/* Inlined rows of a table are written to a Parquet file past this many. */
+#define LAKE_INLINE_FLUSH 1000
+
 struct lk_table {
 	int64_t id;
 	int64_t schema_id;
@@ -71,6 +89,8 @@ struct lk_table {
 	struct lk_file *files;   /* filled by meta_load_files */
 	size_t nvers;
 	struct lk_colver *vers;  /* all top-level column versions, by meta_load_files */
+	size_t ninl;
+	struct lk_inlined *inl;  /* inlined rows, by meta_load_files */
 	int64_t snapshot;        /* the snapshot this was read at */
 };
 
@@ -83,7 +103,8 @@ struct lk_snap {
 };
 
 /* ---- lake.c ---- */
-int lake_create_catalog(struct catalog *cat, const char *data_path, struct tn_err *err);
+int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inline_limit,
+			struct tn_err *err);
 /* "2026-11-22 07:00:00.123456+00" for a time in microseconds. */
 void lake_format_time(int64_t us, char out[40]);
 
@@ -119,5 +140,11 @@ char *meta_resolve(const char *parent, const char *path, int relative);
 /* A SELECT returning the table's columns. With `positions`, also
  * __tarn_fid (data_file_id) and __tarn_pos (row position in the file). */
 int scan_sql(struct lk_table *t, int positions, struct tn_buf *out, struct tn_err *err);
+/* Only the inlined rows of t (empty result when there are none). */
+int scan_inlined_sql(struct lk_table *t, struct tn_buf *out, struct tn_err *err);
+/* Live inlined rows of t. */
+int64_t scan_inlined_rows(const struct lk_table *t);
+/* SQLite column type for an inlined column of DuckLake type `lake`. */
+const char *meta_inline_type(const char *lake);
 
 #endif

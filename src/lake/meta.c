@@ -175,6 +175,19 @@ void meta_table_free(struct lk_table *t)
 		tn_free(t->vers[i].type);
 	}
 	tn_free(t->vers);
+	for (i = 0; i < t->ninl; i++) {
+		struct lk_inlined *in = &t->inl[i];
+		size_t k;
+		for (k = 0; k < in->nrows * in->ncols; k++)
+			tn_free(in->values[k]);
+		for (k = 0; k < in->ncols; k++)
+			tn_free(in->colnames[k]);
+		tn_free(in->values);
+		tn_free(in->colnames);
+		tn_free(in->row_ids);
+		tn_free(in->name);
+	}
+	tn_free(t->inl);
 	tn_free(t->schema);
 	tn_free(t->name);
 	tn_free(t->dir);
@@ -285,6 +298,101 @@ static int load_versions(struct catalog *cat, struct lk_table *t, struct tn_err 
 	return rc;
 }
 
+static int inlined_columns(struct catalog *cat, struct lk_inlined *in, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc;
+
+	tn_buf_adds(&q, "SELECT name FROM pragma_table_info(");
+	tn_buf_add_sqlstr(&q, in->name);
+	tn_buf_adds(&q, ") ORDER BY cid");
+	rc = catalog_prepare(cat, q.buf, &st, err);
+	tn_buf_release(&q);
+	if (rc)
+		return rc;
+	while ((rc = catalog_step(st, err)) == 1) {
+		const char *n = catalog_col_text(st, 0);
+		if (!n || !strcmp(n, "row_id") || !strcmp(n, "begin_snapshot") || !strcmp(n, "end_snapshot"))
+			continue;
+		TN_GROW(in->colnames, alloc, in->ncols + 1);
+		in->colnames[in->ncols++] = tn_strdup(n);
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+static int inlined_rows(struct catalog *cat, struct lk_inlined *in, int64_t n, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct catalog_stmt *st;
+	size_t alloc = 0, valloc = 0, k;
+	int rc;
+
+	tn_buf_adds(&q, "SELECT row_id");
+	for (k = 0; k < in->ncols; k++) {
+		tn_buf_adds(&q, ", ");
+		tn_buf_add_sqlid(&q, in->colnames[k]);
+	}
+	tn_buf_adds(&q, " FROM ");
+	tn_buf_add_sqlid(&q, in->name);
+	tn_buf_adds(&q, " WHERE begin_snapshot <= ?1 AND (end_snapshot IS NULL OR end_snapshot > ?1) ORDER BY row_id");
+	rc = catalog_prepare(cat, q.buf, &st, err);
+	tn_buf_release(&q);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, n);
+	while ((rc = catalog_step(st, err)) == 1) {
+		TN_GROW(in->row_ids, alloc, in->nrows + 1);
+		TN_GROW(in->values, valloc, (in->nrows + 1) * in->ncols + 1);
+		in->row_ids[in->nrows] = catalog_col_int(st, 0);
+		for (k = 0; k < in->ncols; k++)
+			in->values[in->nrows * in->ncols + k] = catalog_col_dup(st, (int)k + 1);
+		in->nrows++;
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
+static int load_inlined(struct catalog *cat, struct lk_table *t, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t alloc = 0;
+	int rc = catalog_prepare(cat, "SELECT i.table_name, (SELECT min(v.begin_snapshot) FROM "
+				      "ducklake_schema_versions v WHERE v.table_id = i.table_id AND v.schema_version = "
+				      "i.schema_version) FROM ducklake_inlined_data_tables i WHERE i.table_id = ? "
+				      "ORDER BY i.schema_version", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, t->id);
+	while ((rc = catalog_step(st, err)) == 1) {
+		struct lk_inlined *in;
+		TN_GROW(t->inl, alloc, t->ninl + 1);
+		in = &t->inl[t->ninl++];
+		memset(in, 0, sizeof(*in));
+		in->name = catalog_col_dup(st, 0);
+		in->layout_snap = catalog_col_is_null(st, 1) ? t->begin_snapshot : catalog_col_int(st, 1);
+	}
+	catalog_finalize(st);
+	for (alloc = 0; rc == 0 && alloc < t->ninl; alloc++) {
+		rc = inlined_columns(cat, &t->inl[alloc], err);
+		if (!rc)
+			rc = inlined_rows(cat, &t->inl[alloc], t->snapshot, err);
+	}
+	return rc;
+}
+
+const char *meta_inline_type(const char *lake)
+{
+	if (!strcmp(lake, "boolean") || (!strncmp(lake, "int", 3) && strcmp(lake, "int128")) ||
+	    (!strncmp(lake, "uint", 4) && strcmp(lake, "uint64") && strcmp(lake, "uint128")))
+		return "BIGINT";
+	if (!strcmp(lake, "blob"))
+		return "BLOB";
+	return "VARCHAR";
+}
+
 int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err)
 {
 	struct catalog_stmt *st;
@@ -293,6 +401,8 @@ int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, st
 
 	(void)lk;
 	rc = load_versions(cat, t, err);
+	if (!rc)
+		rc = load_inlined(cat, t, err);
 	if (rc)
 		return rc;
 	rc = catalog_prepare(cat,

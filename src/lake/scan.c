@@ -80,36 +80,172 @@ static void empty_scan(const struct lk_table *t, int positions, struct tn_buf *b
 	tn_buf_adds(b, " WHERE false");
 }
 
-/* One file on its own: positions and/or its delete file. */
-static void single_file(const struct lk_table *t, const struct lk_file *f, int positions,
+/* A list of file paths: ['a', 'b']. `which` selects files with (1) or
+ * without (0) a delete file, -1 all; `dels` lists their delete files. */
+static size_t path_list(const struct lk_table *t, const size_t *idx, size_t n, int which, int dels,
 			struct tn_buf *b)
 {
-	int need_pos = positions || f->del_path;
+	size_t i, k = 0;
+
+	tn_buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		const struct lk_file *f = &t->files[idx[i]];
+		if (which >= 0 && (f->del_path != NULL) != which)
+			continue;
+		if (k++)
+			tn_buf_addc(b, ',');
+		tn_buf_add_sqlstr(b, dels ? f->del_path : f->path);
+	}
+	tn_buf_addc(b, ']');
+	return k;
+}
+
+static void not_deleted(const struct lk_table *t, const size_t *idx, size_t n, struct tn_buf *b)
+{
+	tn_buf_adds(b, " WHERE NOT EXISTS (SELECT 1 FROM read_parquet(");
+	path_list(t, idx, n, 1, 1, b);
+	tn_buf_adds(b, ") AS __x WHERE __x.file_path = __d.__tarn_file AND __x.pos = __d.file_row_number)");
+}
+
+/* One layout group: files idx[0..n) share the select list `key`. */
+static void group_scan(const struct lk_table *t, const size_t *idx, size_t n, const char *key,
+		       int positions, size_t *parts, struct tn_buf *b)
+{
+	size_t i, ndel = 0;
+
+	for (i = 0; i < n; i++)
+		ndel += t->files[idx[i]].del_path != NULL;
+	if (positions) {
+		if ((*parts)++)
+			tn_buf_adds(b, " UNION ALL ");
+		tn_buf_addf(b, "SELECT __m.__tarn_fid, __d.file_row_number AS __tarn_pos, %s FROM read_parquet(", key);
+		path_list(t, idx, n, -1, 0, b);
+		tn_buf_adds(b, ", filename = '__tarn_file', file_row_number = true) AS __d JOIN (VALUES ");
+		for (i = 0; i < n; i++) {
+			tn_buf_adds(b, i ? ", (" : "(");
+			tn_buf_add_sqlstr(b, t->files[idx[i]].path);
+			tn_buf_addf(b, ", CAST(%lld AS BIGINT))", (long long)t->files[idx[i]].id);
+		}
+		tn_buf_adds(b, ") AS __m(__tarn_fname, __tarn_fid) ON __m.__tarn_fname = __d.__tarn_file");
+		if (ndel)
+			not_deleted(t, idx, n, b);
+		return;
+	}
+	if (ndel < n) {
+		if ((*parts)++)
+			tn_buf_adds(b, " UNION ALL ");
+		tn_buf_addf(b, "SELECT %s FROM read_parquet(", key);
+		path_list(t, idx, n, 0, 0, b);
+		tn_buf_addc(b, ')');
+	}
+	if (ndel) {
+		/* Only files with deletes pay for the anti-join on row positions. */
+		if ((*parts)++)
+			tn_buf_adds(b, " UNION ALL ");
+		tn_buf_addf(b, "SELECT %s FROM read_parquet(", key);
+		path_list(t, idx, n, 1, 0, b);
+		tn_buf_adds(b, ", filename = '__tarn_file', file_row_number = true) AS __d");
+		not_deleted(t, idx, n, b);
+	}
+}
+
+/* DuckDB type of the column named `name` in the layout of snapshot s. */
+static char *layout_type(const struct lk_table *t, const char *name, int64_t s)
+{
+	struct lk_column fake;
+	size_t i, j;
+
+	for (i = 0; i < t->nvers; i++) {
+		const struct lk_colver *v = &t->vers[i];
+		if (strcmp(v->name, name) || v->begin > s || s >= v->end)
+			continue;
+		for (j = 0; j < t->ncols; j++)
+			if (t->cols[j].id == v->id && !strcmp(t->cols[j].type, v->type))
+				return meta_duck_type(&t->cols[j]);
+		memset(&fake, 0, sizeof(fake));
+		fake.type = v->type;
+		return meta_duck_type(&fake);
+	}
+	return tn_strdup("VARCHAR");
+}
+
+int64_t scan_inlined_rows(const struct lk_table *t)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < t->ninl; i++)
+		n += (int64_t)t->inl[i].nrows;
+	return n;
+}
+
+/* Inlined rows of table k as a VALUES list under the names of its layout. */
+static void inlined_part(const struct lk_table *t, size_t k, int positions, struct tn_buf *b)
+{
+	const struct lk_inlined *in = &t->inl[k];
+	size_t r, c;
 
 	tn_buf_adds(b, "SELECT ");
 	if (positions)
-		tn_buf_addf(b, "CAST(%lld AS BIGINT) AS __tarn_fid, file_row_number AS __tarn_pos, ",
-			    (long long)f->id);
-	projection(t, f->begin_snapshot, b);
-	tn_buf_adds(b, " FROM read_parquet(");
-	tn_buf_add_sqlstr(b, f->path);
-	if (need_pos)
-		tn_buf_adds(b, ", file_row_number = true");
-	tn_buf_adds(b, ")");
-	if (f->del_path) {
-		tn_buf_adds(b, " WHERE file_row_number NOT IN (SELECT pos FROM read_parquet(");
-		tn_buf_add_sqlstr(b, f->del_path);
-		tn_buf_adds(b, "))");
+		tn_buf_addf(b, "CAST(%lld AS BIGINT) AS __tarn_fid, __tarn_rid AS __tarn_pos, ", -(long long)k - 1);
+	projection(t, in->layout_snap, b);
+	tn_buf_adds(b, " FROM (SELECT __r AS __tarn_rid");
+	for (c = 0; c < in->ncols; c++) {
+		char *dt = layout_type(t, in->colnames[c], in->layout_snap);
+		tn_buf_addf(b, ", CAST(__c%zu AS %s) AS ", c, dt);
+		tn_buf_add_sqlid(b, in->colnames[c]);
+		tn_free(dt);
 	}
+	tn_buf_adds(b, " FROM (VALUES ");
+	for (r = 0; r < in->nrows; r++) {
+		tn_buf_addf(b, "%s(%lld", r ? ", " : "", (long long)in->row_ids[r]);
+		for (c = 0; c < in->ncols; c++) {
+			const char *v = in->values[r * in->ncols + c];
+			tn_buf_adds(b, ", ");
+			if (v)
+				tn_buf_add_sqlstr(b, v);
+			else
+				tn_buf_adds(b, "NULL");
+		}
+		tn_buf_addc(b, ')');
+	}
+	tn_buf_adds(b, ") AS __v(__r");
+	for (c = 0; c < in->ncols; c++)
+		tn_buf_addf(b, ", __c%zu", c);
+	tn_buf_adds(b, "))");
+}
+
+/* UNION ALL of every non-empty inlined part; returns how many. */
+static size_t inlined_parts(const struct lk_table *t, int positions, size_t parts, struct tn_buf *b)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < t->ninl; k++) {
+		if (!t->inl[k].nrows)
+			continue;
+		if (parts + n)
+			tn_buf_adds(b, " UNION ALL ");
+		inlined_part(t, k, positions, b);
+		n++;
+	}
+	return n;
+}
+
+int scan_inlined_sql(struct lk_table *t, struct tn_buf *out, struct tn_err *err)
+{
+	if (!inlined_parts(t, 0, 0, out))
+		empty_scan(t, 0, out);
+	return tn_buf_check(out, err);
 }
 
 int scan_sql(struct lk_table *t, int positions, struct tn_buf *out, struct tn_err *err)
 {
 	char **keys, *done;
-	size_t i, j, parts = 0;
+	size_t *idx, i, j, n, parts = 0;
 
 	if (t->nfiles == 0) {
-		empty_scan(t, positions, out);
+		if (!inlined_parts(t, positions, 0, out))
+			empty_scan(t, positions, out);
 		return tn_buf_check(out, err);
 	}
 	/* The layout key of each file; files of one snapshot share it. */
@@ -124,31 +260,23 @@ int scan_sql(struct lk_table *t, int positions, struct tn_buf *out, struct tn_er
 		keys[i] = tn_buf_detach(&k, NULL);
 	}
 	done = tn_calloc(t->nfiles, 1);
+	idx = tn_calloc(t->nfiles, sizeof(*idx));
 	for (i = 0; i < t->nfiles; i++) {
 		if (done[i])
 			continue;
-		if (parts++)
-			tn_buf_adds(out, " UNION ALL ");
-		done[i] = 1;
-		if (positions || t->files[i].del_path) {
-			single_file(t, &t->files[i], positions, out);
-			continue;
-		}
-		/* Gather every later file without deletes that has the same layout. */
-		tn_buf_addf(out, "SELECT %s FROM read_parquet([", keys[i]);
-		tn_buf_add_sqlstr(out, t->files[i].path);
-		for (j = i + 1; j < t->nfiles; j++) {
-			if (done[j] || t->files[j].del_path || strcmp(keys[j], keys[i]))
+		for (j = i, n = 0; j < t->nfiles; j++) {
+			if (done[j] || strcmp(keys[j], keys[i]))
 				continue;
-			tn_buf_addc(out, ',');
-			tn_buf_add_sqlstr(out, t->files[j].path);
+			idx[n++] = j;
 			done[j] = 1;
 		}
-		tn_buf_adds(out, "])");
+		group_scan(t, idx, n, keys[i], positions, &parts, out);
 	}
+	inlined_parts(t, positions, parts, out);
 	for (i = 0; i < t->nfiles; i++)
 		tn_free(keys[i]);
 	tn_free(keys);
 	tn_free(done);
+	tn_free(idx);
 	return tn_buf_check(out, err);
 }

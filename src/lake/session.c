@@ -23,6 +23,21 @@ void sess_crashpoint(const char *name)
 	}
 }
 
+static int read_inline_limit(struct session *s, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(s->cat, "SELECT value FROM ducklake_metadata WHERE key = "
+				      "'data_inlining_row_limit' AND scope IS NULL", &st, err);
+
+	s->inline_limit = LAKE_INLINE_DEFAULT;
+	if (rc)
+		return rc;
+	if (catalog_step(st, err) == 1 && catalog_col_text(st, 0))
+		rc = tn_parse_int64(catalog_col_text(st, 0), &s->inline_limit, "data_inlining_row_limit", err);
+	catalog_finalize(st);
+	return rc;
+}
+
 int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 {
 	struct session *s = tn_calloc(1, sizeof(*s));
@@ -40,6 +55,8 @@ int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 	if (!rc)
 		rc = duck_exec(s->duck, "SET parquet_metadata_cache = true; SET TimeZone = 'UTC'; "
 				       "CREATE SCHEMA __tarn_tt; CREATE SCHEMA __tarn_scratch;", err);
+	if (!rc)
+		rc = read_inline_limit(s, err);
 	if (rc) {
 		session_close(s);
 		return rc;
@@ -446,7 +463,8 @@ static int changed_tables(struct session *s, int64_t from, int64_t to, int64_t *
 			const char *colon = strchr(p, ':');
 			char *end;
 			long long id;
-			if (!colon || (strncmp(p, "inserted_into_table:", 20) && strncmp(p, "deleted_from_table:", 19))) {
+			if (!colon || (strncmp(p, "inserted_into_table:", 20) && strncmp(p, "deleted_from_table:", 19) &&
+				       strncmp(p, "inlined_insert:", 15))) {
 				*full = 1;
 				break;
 			}
@@ -576,14 +594,17 @@ static int check_passthrough(const char *sql, struct tn_err *err)
 			  w2, w2);
 }
 
+static int explicit_temp(const struct sql_name *nm)
+{
+	return (nm->schema && tn_strieq(nm->schema, "temp")) || (nm->catalog && tn_strieq(nm->catalog, "temp"));
+}
+
 static int is_temp_table(struct session *s, const struct sql_name *nm)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct tn_err ignore = TN_ERR_INIT;
 	int64_t n = 0;
 
-	if ((nm->schema && tn_strieq(nm->schema, "temp")) || (nm->catalog && tn_strieq(nm->catalog, "temp")))
-		return 1;
 	if (nm->schema)
 		return 0;
 	tn_buf_adds(&q, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ");
@@ -708,11 +729,18 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 	case SQL_INSERT:
 	case SQL_DELETE:
 	case SQL_UPDATE:
-		if (is_temp_table(s, &st->target)) {
+		/* A session's TEMP tables live in DuckDB only: when the name is not
+		 * a lake table, DuckDB runs the statement. */
+		if (explicit_temp(&st->target)) {
 			rc = run_query(s, st->text, res, err);
 			break;
 		}
-		/* fall through */
+		rc = write_stmt(s, st, res, err);
+		if (rc == TN_ENOTFOUND && is_temp_table(s, &st->target)) {
+			tn_err_clear(err);
+			rc = run_query(s, st->text, res, err);
+		}
+		break;
 	default:
 		rc = write_stmt(s, st, res, err);
 		break;

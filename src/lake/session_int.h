@@ -33,7 +33,8 @@ struct session {
 	char **ttviews;         /* time-travel views created, by name */
 	size_t ntt, att;
 	int stmt_seq;
-	int query_is_select;    /* the running query has no side effects */
+	int query_is_select;
+	int64_t inline_limit;   /* data_inlining_row_limit */    /* the running query has no side effects */
 };
 
 /* session.c */

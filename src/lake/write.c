@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* ---- field ids and statistics ---- */
@@ -278,6 +279,204 @@ out:
 	return rc;
 }
 
+/* ---- data inlining ---- */
+
+/* The layout (schema) version of t that new rows are written under. */
+static int layout_version(struct session *s, struct lk_table *t, int64_t *sv, struct tn_err *err)
+{
+	int found, rc = catalog_get_int(s->cat, "SELECT max(schema_version) FROM ducklake_schema_versions "
+				       "WHERE table_id = ? AND begin_snapshot <= ?", sv, &found, err, 2,
+				       t->id, s->new_snap);
+	if (!rc && !found)
+		*sv = s->base.schema_version;
+	return rc;
+}
+
+/* Create (once) the catalog table that holds inlined rows of this layout. */
+static int inlined_table(struct session *s, struct lk_table *t, char **name, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	int64_t sv = 0;
+	size_t i;
+	int rc = layout_version(s, t, &sv, err);
+
+	*name = tn_xprintf("ducklake_inlined_data_%lld_%lld", (long long)t->id, (long long)sv);
+	tn_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ");
+	tn_buf_add_sqlid(&q, *name);
+	tn_buf_adds(&q, " (row_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT");
+	for (i = 0; i < t->ncols; i++) {
+		tn_buf_adds(&q, ", ");
+		tn_buf_add_sqlid(&q, t->cols[i].name);
+		tn_buf_addf(&q, " %s", meta_inline_type(t->cols[i].type));
+	}
+	tn_buf_addc(&q, ')');
+	if (!rc)
+		rc = catalog_exec(s->cat, q.buf, err);
+	if (!rc) {
+		struct catalog_stmt *st;
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_inlined_data_tables SELECT ?1, ?2, ?3 WHERE NOT "
+					     "EXISTS (SELECT 1 FROM ducklake_inlined_data_tables WHERE table_name = ?2)",
+				     &st, err);
+		if (!rc) {
+			catalog_bind_int(st, 1, t->id);
+			catalog_bind_text(st, 2, *name);
+			catalog_bind_int(st, 3, sv);
+			rc = catalog_step(st, err);
+			rc = rc < 0 ? rc : 0;
+			catalog_finalize(st);
+		}
+	}
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* The rows of `select_sql` as text, booleans as 0/1 (DuckLake's encoding). */
+static int rows_as_text(struct session *s, struct lk_table *t, const char *select_sql,
+			struct duck_result **r, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i;
+	int rc;
+
+	tn_buf_adds(&q, "SELECT ");
+	for (i = 0; i < t->ncols; i++) {
+		const char *fmt = !strcmp(t->cols[i].type, "boolean") ? "%sCAST(CAST(__tarn_c%zu AS INTEGER) AS VARCHAR)" :
+			"%sCAST(__tarn_c%zu AS VARCHAR)";
+		tn_buf_addf(&q, fmt, i ? ", " : "", i);
+	}
+	tn_buf_addf(&q, " FROM (%s) AS __tarn_src(", select_sql);
+	for (i = 0; i < t->ncols; i++)
+		tn_buf_addf(&q, "%s__tarn_c%zu", i ? ", " : "", i);
+	tn_buf_addc(&q, ')');
+	rc = duck_query(s->duck, q.buf, r, err);
+	tn_buf_release(&q);
+	return rc;
+}
+
+static int check_not_null(struct lk_table *t, struct duck_result *r, struct tn_err *err)
+{
+	uint64_t row;
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (t->cols[i].nulls_allowed)
+			continue;
+		for (row = 0; row < duck_result_nrows(r); row++)
+			if (duck_result_is_null(r, i, row))
+				return tn_err_set(err, TN_EINVAL, "NOT NULL constraint failed: %s.%s", t->name,
+						  t->cols[i].name);
+	}
+	return 0;
+}
+
+static int flush_inlined(struct session *s, struct lk_table *t, struct tn_err *err);
+
+/* Store the rows of `select_sql` (t's columns in order) in the catalog. */
+static int inline_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
+		       struct tn_err *err)
+{
+	struct duck_result *r = NULL;
+	struct catalog_stmt *st = NULL;
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *name = NULL;
+	int64_t rid = 0, live = 0;
+	uint64_t row;
+	size_t i;
+	int found, rc = rows_as_text(s, t, select_sql, &r, err);
+
+	*rows = 0;
+	if (!rc)
+		rc = check_not_null(t, r, err);
+	if (!rc && duck_result_nrows(r) == 0)
+		goto out;
+	if (!rc)
+		rc = inlined_table(s, t, &name, err);
+	if (!rc)
+		rc = next_row_id(s, t->id, &rid, err);
+	tn_buf_adds(&q, "INSERT INTO ");
+	tn_buf_add_sqlid(&q, name ? name : "");
+	tn_buf_addf(&q, " VALUES (?, %lld, NULL", (long long)s->new_snap);
+	for (i = 0; i < t->ncols; i++)
+		tn_buf_adds(&q, ", ?");
+	tn_buf_addc(&q, ')');
+	if (!rc)
+		rc = catalog_prepare(s->cat, q.buf, &st, err);
+	for (row = 0; !rc && row < duck_result_nrows(r); row++) {
+		catalog_reset(st);
+		catalog_bind_int(st, 1, rid + (int64_t)row);
+		for (i = 0; i < t->ncols; i++) {
+			char *v = duck_result_text(r, i, row);
+			catalog_bind_text(st, (int)i + 2, v);
+			tn_free(v);
+		}
+		rc = catalog_step(st, err);
+		rc = rc < 0 ? rc : 0;
+	}
+	catalog_finalize(st);
+	*rows = (int64_t)duck_result_nrows(r);
+	if (!rc)
+		rc = bump_table_stats(s, t->id, *rows, 0, err);
+	if (!rc) {
+		sess_change(s, "inlined_insert:%lld", (long long)t->id);
+		/* As DuckLake does: a data change always moves next_file_id, so
+		 * readers can tell from the snapshot row alone that data changed. */
+		if (s->next_file_id == s->base.next_file_id)
+			s->next_file_id++;
+	}
+	/* Many small commits would make every read rebuild a long VALUES list;
+	 * past a bound the rows move to a Parquet file. */
+	if (!rc) {
+		tn_buf_reset(&q);
+		tn_buf_adds(&q, "SELECT count(*) FROM ");
+		tn_buf_add_sqlid(&q, name);
+		tn_buf_adds(&q, " WHERE end_snapshot IS NULL");
+		rc = catalog_get_int(s->cat, q.buf, &live, &found, err, 0);
+	}
+	if (!rc && live > LAKE_INLINE_FLUSH)
+		rc = flush_inlined(s, t, err);
+out:
+	tn_free(name);
+	tn_buf_release(&q);
+	duck_result_free(r);
+	return rc;
+}
+
+/* Write all live inlined rows of t to one Parquet file and end them. */
+static int flush_inlined(struct session *s, struct lk_table *t, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct lk_table *now = NULL;
+	int64_t rows;
+	size_t k;
+	int rc = meta_table_by_id(s->lk, s->cat, t->id, s->new_snap, &now, err);
+
+	if (!rc)
+		rc = meta_load_files(s->lk, s->cat, now, err);
+	if (!rc)
+		rc = scan_inlined_sql(now, &q, err);
+	if (!rc)
+		rc = write_rows(s, now, q.buf, &rows, err);
+	for (k = 0; !rc && now && k < now->ninl; k++) {
+		tn_buf_reset(&q);
+		tn_buf_adds(&q, "UPDATE ");
+		tn_buf_add_sqlid(&q, now->inl[k].name);
+		tn_buf_adds(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL");
+		rc = catalog_run(s->cat, q.buf, err, 1, s->new_snap);
+	}
+	tn_buf_release(&q);
+	meta_table_free(now);
+	return rc;
+}
+
+/* Small row sets go to the catalog, larger ones to Parquet. */
+static int store_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t count,
+		      int64_t *rows, struct tn_err *err)
+{
+	if (count >= 0 && count <= s->inline_limit)
+		return inline_rows(s, t, select_sql, rows, err);
+	return write_rows(s, t, select_sql, rows, err);
+}
+
 /* ---- INSERT ---- */
 
 static int prepare_source(struct session *s, const char *src, char **out, struct tn_err *err)
@@ -387,6 +586,87 @@ static void insert_select(struct lk_table *t, const char *src, size_t nsrc, cons
 	tn_buf_addc(b, ')');
 }
 
+/* Put the target's name where DuckDB named our scratch table. */
+static void rename_in_error(struct tn_err *err, const char *scratch, const char *name)
+{
+	char out[sizeof(err->msg)];
+	const char *p = err->msg, *hit;
+	size_t n = 0, sl = strlen(scratch), nl = strlen(name);
+
+	while ((hit = strstr(p, scratch)) != NULL && n + (size_t)(hit - p) + nl < sizeof(out) - 1) {
+		memcpy(out + n, p, (size_t)(hit - p));
+		n += (size_t)(hit - p);
+		memcpy(out + n, name, nl);
+		n += nl;
+		p = hit + sl;
+	}
+	snprintf(out + n, sizeof(out) - n, "%s", p);
+	memcpy(err->msg, out, sizeof(out));
+}
+
+/* A scratch table with t's columns and defaults, so that DuckDB's own
+ * INSERT does the casting, the column list and DEFAULT handling. */
+static int values_table(struct session *s, struct lk_table *t, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i;
+	int rc;
+
+	tn_buf_adds(&q, "CREATE OR REPLACE TEMP TABLE __tarn_ins (");
+	for (i = 0; i < t->ncols; i++) {
+		char *dt = meta_duck_type(&t->cols[i]);
+		if (i)
+			tn_buf_adds(&q, ", ");
+		tn_buf_add_sqlid(&q, t->cols[i].name);
+		tn_buf_addf(&q, " %s", dt);
+		if (t->cols[i].default_value)
+			tn_buf_addf(&q, " DEFAULT (%s)", t->cols[i].default_value);
+		tn_free(dt);
+	}
+	tn_buf_addc(&q, ')');
+	rc = duck_exec(s->duck, q.buf, err);
+	tn_buf_release(&q);
+	return rc;
+}
+
+static int literal_values(const char *body)
+{
+	return !body || (!strncasecmp(body, "VALUES", 6) && !strcasestr(body, "select") &&
+			 !strcasestr(body, " at") && !strcasestr(body, "tarn_"));
+}
+
+static int insert_values(struct session *s, struct lk_table *t, struct sql_stmt *st, const char *src,
+			 int64_t *rows, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	int64_t count = 0;
+	size_t i;
+	int rc = values_table(s, t, err);
+
+	tn_buf_adds(&q, "INSERT INTO temp.__tarn_ins ");
+	if (st->by_name)
+		tn_buf_adds(&q, "BY NAME ");
+	for (i = 0; i < st->ncolumns; i++) {
+		tn_buf_adds(&q, i ? ", " : "(");
+		tn_buf_add_sqlid(&q, st->columns[i]);
+	}
+	if (st->ncolumns)
+		tn_buf_adds(&q, ") ");
+	tn_buf_adds(&q, src ? src : "DEFAULT VALUES");
+	if (!rc)
+		rc = duck_query_int(s->duck, q.buf, &count, err);
+	if (rc)
+		rename_in_error(err, "__tarn_ins", t->name);
+	if (!rc)
+		rc = store_rows(s, t, "SELECT * FROM temp.__tarn_ins", count, rows, err);
+	{
+		struct tn_err ignore = TN_ERR_INIT;
+		duck_exec(s->duck, "DROP TABLE IF EXISTS temp.__tarn_ins", &ignore);
+	}
+	tn_buf_release(&q);
+	return rc;
+}
+
 int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
 {
 	struct lk_table *t = NULL;
@@ -398,8 +678,14 @@ int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 
 	*rows = 0;
 	rc = sess_table(s, &st->target, &t, 0, err);
-	if (!rc && st->body)
+	if (!rc && st->body && !literal_values(st->body))
 		rc = prepare_source(s, st->body, &src, err);
+	if (!rc && (!st->body || !strncasecmp(st->body, "VALUES", 6))) {
+		/* Lists of values get DuckDB's own INSERT semantics, and when small
+		 * are kept in the catalog instead of a Parquet file each. */
+		rc = insert_values(s, t, st, src ? src : st->body, rows, err);
+		goto out;
+	}
 	if (!rc && src)
 		rc = source_columns(s, src, &cols, err);
 	if (rc)
@@ -496,6 +782,37 @@ static int write_delete_file(struct session *s, struct lk_table *t, const struct
 	return rc;
 }
 
+/* Inlined rows are deleted by ending them (their row ids are in tmp). */
+static int end_inlined(struct session *s, const struct lk_inlined *in, const char *tmp, int64_t fid,
+		       struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct duck_result *r = NULL;
+	char *sql = tn_xprintf("SELECT __tarn_pos FROM %s WHERE __tarn_fid = %lld", tmp, (long long)fid);
+	uint64_t i;
+	int rc = duck_query(s->duck, sql, &r, err);
+
+	tn_free(sql);
+	for (i = 0; !rc && i < duck_result_nrows(r); i++) {
+		if (q.len == 0) {
+			tn_buf_adds(&q, "UPDATE ");
+			tn_buf_add_sqlid(&q, in->name);
+			tn_buf_adds(&q, " SET end_snapshot = ? WHERE end_snapshot IS NULL AND row_id IN (");
+		} else {
+			tn_buf_addc(&q, ',');
+		}
+		tn_buf_addf(&q, "%lld", (long long)duck_result_int(r, 0, i));
+		if ((i + 1) % 500 == 0 || i + 1 == duck_result_nrows(r)) {
+			tn_buf_addc(&q, ')');
+			rc = catalog_run(s->cat, q.buf, err, 1, s->new_snap);
+			tn_buf_reset(&q);
+		}
+	}
+	duck_result_free(r);
+	tn_buf_release(&q);
+	return rc;
+}
+
 /* Delete the rows listed (__tarn_fid, __tarn_pos) in temp table `tmp`. */
 static int apply_deletes(struct session *s, struct lk_table *t, const char *tmp, int64_t *rows,
 			 struct tn_err *err)
@@ -511,6 +828,11 @@ static int apply_deletes(struct session *s, struct lk_table *t, const char *tmp,
 		int64_t fid = duck_result_int(r, 0, i), n = duck_result_int(r, 1, i);
 		const struct lk_file *f = find_file(t, fid);
 
+		if (fid < 0 && (size_t)(-fid - 1) < t->ninl) {
+			*rows += n;
+			rc = end_inlined(s, &t->inl[-fid - 1], tmp, fid, err);
+			continue;
+		}
 		if (!f) {
 			rc = tn_err_set(err, TN_EINTERNAL, "delete hit unknown data file %lld", (long long)fid);
 			break;
@@ -641,7 +963,7 @@ int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 			tn_buf_add_sqlid(&ins, t->cols[i].name);
 		}
 		tn_buf_adds(&ins, " FROM temp.__tarn_upd");
-		rc = write_rows(s, t, ins.buf, &written, err);
+		rc = store_rows(s, t, ins.buf, *rows, &written, err);
 	}
 	drop_temp(s, "temp.__tarn_upd");
 	tn_buf_release(&list);

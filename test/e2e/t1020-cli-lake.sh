@@ -34,7 +34,7 @@ EOF
 
 test_ok 'make tables' <<'EOF'
 	tarn 0 sql -c "CREATE TABLE t (i INTEGER, s VARCHAR)" \
-		-c "INSERT INTO t VALUES (1, 'a'), (2, NULL)" \
+		-c "INSERT INTO t SELECT * FROM (VALUES (1, 'a'), (2, NULL))" \
 		-c "CREATE SCHEMA s2" -c "CREATE TABLE s2.u (x DOUBLE)"
 EOF
 

@@ -11,20 +11,27 @@ ok() { pass=$((pass + 1)); echo "ok - $*"; }
 bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 count() { "$TARN" --lake "$1" sql --format csv -c "SELECT count(*) AS n FROM t" | tail -1; }
 
-for point in after_data_write after_data_sync before_catalog_commit after_catalog_commit; do
-	lake="$tmp/$point"
+# Each point for a Parquet write (INSERT ... SELECT) and, where it applies,
+# for rows kept in the catalog (a small INSERT ... VALUES, data inlining).
+for case in after_data_write:select after_data_sync:select before_catalog_commit:select \
+	    after_catalog_commit:select before_catalog_commit:values after_catalog_commit:values; do
+	point=${case%%:*}
+	how=${case##*:}
+	lake="$tmp/$point-$how"
+	stmt="INSERT INTO t SELECT 2"
+	[ $how = values ] && stmt="INSERT INTO t VALUES (2)"
 	"$TARN" init "$lake" >/dev/null
 	"$TARN" --lake "$lake" sql -c "CREATE TABLE t (i INTEGER)" -c "INSERT INTO t VALUES (1)" >/dev/null
-	TARN_CRASHPOINT=$point "$TARN" --lake "$lake" sql -c "INSERT INTO t VALUES (2)" >/dev/null 2>&1
+	TARN_CRASHPOINT=$point "$TARN" --lake "$lake" sql -c "$stmt" >/dev/null 2>&1
 	rc=$?
-	[ $rc -eq 137 ] && ok "$point: writer killed" || bad "$point: writer exit $rc, expected 137 (SIGKILL)"
-	if "$TARN" --lake "$lake" fsck >"$tmp/fsck.out" 2>&1; then ok "$point: fsck clean"; else bad "$point: fsck: $(cat "$tmp/fsck.out")"; fi
+	[ $rc -eq 137 ] && ok "$case: writer killed" || bad "$case: writer exit $rc, expected 137 (SIGKILL)"
+	if "$TARN" --lake "$lake" fsck >"$tmp/fsck.out" 2>&1; then ok "$case: fsck clean"; else bad "$case: fsck: $(cat "$tmp/fsck.out")"; fi
 	want=1
 	[ $point = after_catalog_commit ] && want=2
 	got=$(count "$lake")
-	[ "$got" = "$want" ] && ok "$point: $got rows" || bad "$point: $got rows, expected $want"
+	[ "$got" = "$want" ] && ok "$case: $got rows" || bad "$case: $got rows, expected $want"
 	# The lake keeps working after the crash.
-	"$TARN" --lake "$lake" sql -c "INSERT INTO t VALUES (3)" >/dev/null && ok "$point: next commit works" || bad "$point: next commit failed"
+	"$TARN" --lake "$lake" sql -c "INSERT INTO t VALUES (3)" >/dev/null && ok "$case: next commit works" || bad "$case: next commit failed"
 done
 
 # Random kills in a loop of commits: every acknowledged commit survives, at

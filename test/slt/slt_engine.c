@@ -9,6 +9,7 @@
 #include "base/tn_mem.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
+#include "base/tn_util.h"
 #include "engine/duck.h"
 #include "lake/lake.h"
 #include "lake/session.h"
@@ -123,8 +124,18 @@ static int tarn_open(struct slt_engine **out, const char *test_dir, struct tn_er
 	struct slt_engine *e = tn_calloc(1, sizeof(*e));
 	int rc;
 
+	struct lake_init_opts opts = { NULL, -1 };
+	const char *limit = getenv("TARN_INLINE_LIMIT");
+
+	/* The suite runs twice under ctest: small inserts kept in the catalog
+	 * (the default) and everything in Parquet (TARN_INLINE_LIMIT=0). */
+	if (limit && *limit && tn_parse_int64(limit, &opts.inline_limit, "TARN_INLINE_LIMIT", err)) {
+		engine_free(e);
+		*out = NULL;
+		return err->code;
+	}
 	e->path = tn_fs_join(test_dir, "lake");
-	rc = lake_init(e->path, NULL, err);
+	rc = lake_init(e->path, &opts, err);
 	if (!rc)
 		rc = lake_open(&e->lake, e->path, err);
 	if (rc) {
