@@ -330,7 +330,26 @@ static int inlined_table(struct session *s, struct lk_table *t, char **name, str
 	return rc;
 }
 
-/* The rows of `select_sql` as text, booleans as 0/1 (DuckLake's encoding). */
+/* Columns as text, booleans as 0/1 (DuckLake's encoding): by position
+ * (__tarn_cN) or, with `by_name`, by the table's column names. */
+static void text_list(struct lk_table *t, int by_name, struct tn_buf *q)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncols; i++) {
+		int b = !strcmp(t->cols[i].type, "boolean");
+		tn_buf_adds(q, i ? ", CAST(" : "CAST(");
+		if (b)
+			tn_buf_adds(q, "CAST(");
+		if (by_name)
+			tn_buf_add_sqlid(q, t->cols[i].name);
+		else
+			tn_buf_addf(q, "__tarn_c%zu", i);
+		tn_buf_adds(q, b ? " AS INTEGER) AS VARCHAR)" : " AS VARCHAR)");
+	}
+}
+
+/* The rows of `select_sql` as text. */
 static int rows_as_text(struct session *s, struct lk_table *t, const char *select_sql,
 			struct duck_result **r, struct tn_err *err)
 {
@@ -339,11 +358,7 @@ static int rows_as_text(struct session *s, struct lk_table *t, const char *selec
 	int rc;
 
 	tn_buf_adds(&q, "SELECT ");
-	for (i = 0; i < t->ncols; i++) {
-		const char *fmt = !strcmp(t->cols[i].type, "boolean") ? "%sCAST(CAST(__tarn_c%zu AS INTEGER) AS VARCHAR)" :
-			"%sCAST(__tarn_c%zu AS VARCHAR)";
-		tn_buf_addf(&q, fmt, i ? ", " : "", i);
-	}
+	text_list(t, 0, &q);
 	tn_buf_addf(&q, " FROM (%s) AS __tarn_src(", select_sql);
 	for (i = 0; i < t->ncols; i++)
 		tn_buf_addf(&q, "%s__tarn_c%zu", i ? ", " : "", i);
@@ -371,22 +386,19 @@ static int check_not_null(struct lk_table *t, struct duck_result *r, struct tn_e
 
 static int flush_inlined(struct session *s, struct lk_table *t, struct tn_err *err);
 
-/* Store the rows of `select_sql` (t's columns in order) in the catalog. */
-static int inline_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
-		       struct tn_err *err)
+/* Store rows (t's columns in order, as text) in the catalog. */
+static int inline_result(struct session *s, struct lk_table *t, struct duck_result *r, int64_t *rows,
+			 struct tn_err *err)
 {
-	struct duck_result *r = NULL;
 	struct catalog_stmt *st = NULL;
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	char *name = NULL;
 	int64_t rid = 0, live = 0;
 	uint64_t row;
 	size_t i;
-	int found, rc = rows_as_text(s, t, select_sql, &r, err);
+	int found, rc = check_not_null(t, r, err);
 
 	*rows = 0;
-	if (!rc)
-		rc = check_not_null(t, r, err);
 	if (!rc && duck_result_nrows(r) == 0)
 		goto out;
 	if (!rc)
@@ -437,6 +449,18 @@ static int inline_rows(struct session *s, struct lk_table *t, const char *select
 out:
 	tn_free(name);
 	tn_buf_release(&q);
+	return rc;
+}
+
+static int inline_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
+		       struct tn_err *err)
+{
+	struct duck_result *r = NULL;
+	int rc = rows_as_text(s, t, select_sql, &r, err);
+
+	*rows = 0;
+	if (!rc)
+		rc = inline_result(s, t, r, rows, err);
 	duck_result_free(r);
 	return rc;
 }
@@ -639,6 +663,7 @@ static int insert_values(struct session *s, struct lk_table *t, struct sql_stmt 
 			 int64_t *rows, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct duck_result *r = NULL;
 	int64_t count = 0;
 	size_t i;
 	int rc = values_table(s, t, err);
@@ -653,12 +678,20 @@ static int insert_values(struct session *s, struct lk_table *t, struct sql_stmt 
 	if (st->ncolumns)
 		tn_buf_adds(&q, ") ");
 	tn_buf_adds(&q, src ? src : "DEFAULT VALUES");
+	/* One round trip: the inserted rows come back as the text the catalog keeps. */
+	tn_buf_adds(&q, " RETURNING ");
+	text_list(t, 1, &q);
 	if (!rc)
-		rc = duck_query_int(s->duck, q.buf, &count, err);
+		rc = duck_query(s->duck, q.buf, &r, err);
 	if (rc)
 		rename_in_error(err, "__tarn_ins", t->name);
 	if (!rc)
-		rc = store_rows(s, t, "SELECT * FROM temp.__tarn_ins", count, rows, err);
+		count = (int64_t)duck_result_nrows(r);
+	if (!rc && count <= s->inline_limit)
+		rc = inline_result(s, t, r, rows, err);
+	else if (!rc)
+		rc = write_rows(s, t, "SELECT * FROM temp.__tarn_ins", rows, err);
+	duck_result_free(r);
 	{
 		struct tn_err ignore = TN_ERR_INIT;
 		duck_exec(s->duck, "DROP TABLE IF EXISTS temp.__tarn_ins", &ignore);
