@@ -74,6 +74,45 @@ static int stats_type(const char *t)
 	return 1;
 }
 
+/* ducklake_table_column_stats: bounds over every file the table ever had
+ * (DuckLake keeps them as "current" stats, widened on insert only). Numbers
+ * compare as numbers; dates, timestamps and strings compare as ISO text. */
+static int merge_table_stats(struct session *s, int64_t table_id, const struct lk_column *c,
+			     int has_null, const char *mn, const char *mx, struct tn_err *err)
+{
+	static const char *sql_num =
+		"UPDATE ducklake_table_column_stats SET contains_null = (contains_null OR ?3), "
+		"min_value = CASE WHEN min_value IS NULL OR CAST(?4 AS REAL) < CAST(min_value AS REAL) THEN coalesce(?4, min_value) ELSE min_value END, "
+		"max_value = CASE WHEN max_value IS NULL OR CAST(?5 AS REAL) > CAST(max_value AS REAL) THEN coalesce(?5, max_value) ELSE max_value END "
+		"WHERE table_id = ?1 AND column_id = ?2";
+	static const char *sql_text =
+		"UPDATE ducklake_table_column_stats SET contains_null = (contains_null OR ?3), "
+		"min_value = CASE WHEN min_value IS NULL OR ?4 < min_value THEN coalesce(?4, min_value) ELSE min_value END, "
+		"max_value = CASE WHEN max_value IS NULL OR ?5 > max_value THEN coalesce(?5, max_value) ELSE max_value END "
+		"WHERE table_id = ?1 AND column_id = ?2";
+	int numeric = !strncmp(c->type, "int", 3) || !strncmp(c->type, "uint", 4) || !strncmp(c->type, "float", 5) ||
+		      !strncmp(c->type, "decimal", 7);
+	struct catalog_stmt *st;
+	int64_t n = 0;
+	int found, rc = catalog_get_int(s->cat, "SELECT count(*) FROM ducklake_table_column_stats WHERE table_id = ? "
+				       "AND column_id = ?", &n, &found, err, 2, table_id, c->id);
+
+	if (rc)
+		return rc;
+	rc = catalog_prepare(s->cat, n ? (numeric ? sql_num : sql_text) :
+			     "INSERT INTO ducklake_table_column_stats VALUES (?1, ?2, ?3, NULL, ?4, ?5, NULL)", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, table_id);
+	catalog_bind_int(st, 2, c->id);
+	catalog_bind_int(st, 3, has_null);
+	catalog_bind_text(st, 4, mn);
+	catalog_bind_text(st, 5, mx);
+	rc = catalog_step(st, err);
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
 /* Read the footer statistics of a written file and record them. */
 static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, const char *path,
 			struct tn_err *err)
@@ -133,6 +172,8 @@ static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, 
 			rc = catalog_step(st, err);
 			rc = rc < 0 ? rc : 0;
 		}
+		if (!rc && leaves[li].top)
+			rc = merge_table_stats(s, t->id, c, nulls > 0, mn, mx, err);
 		tn_free(mn);
 		tn_free(mx);
 	}
