@@ -33,9 +33,9 @@ static int name_taken(struct session *s, int64_t schema_id, const char *name, in
 {
 	struct catalog_stmt *st;
 	int rc = catalog_prepare(s->cat,
-		"SELECT 1 FROM ducklake_table WHERE schema_id = ?1 AND table_name = ?3 COLLATE NOCASE AND "
+		"SELECT 1 FROM ducklake_table WHERE schema_id = ?1 AND lower(table_name) = lower(?3) AND "
 		"begin_snapshot <= ?2 AND (end_snapshot IS NULL OR end_snapshot > ?2) UNION ALL "
-		"SELECT 1 FROM ducklake_view WHERE schema_id = ?1 AND view_name = ?3 COLLATE NOCASE AND "
+		"SELECT 1 FROM ducklake_view WHERE schema_id = ?1 AND lower(view_name) = lower(?3) AND "
 		"begin_snapshot <= ?2 AND (end_snapshot IS NULL OR end_snapshot > ?2)", &st, err);
 	*taken = 0;
 	if (rc)

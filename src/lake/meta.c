@@ -43,8 +43,8 @@ int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id
 		   struct tn_err *err)
 {
 	struct catalog_stmt *st;
-	int rc = catalog_prepare(cat, "SELECT schema_id FROM ducklake_schema WHERE schema_name = ?1 "
-				      "COLLATE NOCASE AND " VALID(""), &st, err);
+	int rc = catalog_prepare(cat, "SELECT schema_id FROM ducklake_schema WHERE lower(schema_name) = lower(?1) "
+				      "AND " VALID(""), &st, err);
 	*id = 0;
 	*found = 0;
 	if (rc)
@@ -234,8 +234,7 @@ int meta_table(struct lake *lk, struct catalog *cat, const char *schema, const c
 	       int64_t n, struct lk_table **out, struct tn_err *err)
 {
 	struct catalog_stmt *st;
-	char *sql = tn_xprintf("%s AND s.schema_name = ?1 COLLATE NOCASE AND t.table_name = ?3 "
-			       "COLLATE NOCASE", table_sql);
+	char *sql = tn_xprintf("%s AND lower(s.schema_name) = lower(?1) AND lower(t.table_name) = lower(?3)", table_sql);
 	int rc = catalog_prepare(cat, sql, &st, err);
 
 	tn_free(sql);
@@ -443,8 +442,8 @@ int meta_view(struct catalog *cat, const char *schema, const char *name, int64_t
 {
 	struct catalog_stmt *st;
 	int rc = catalog_prepare(cat, "SELECT v.view_id, v.sql FROM ducklake_view v JOIN ducklake_schema s "
-				      "ON s.schema_id = v.schema_id WHERE s.schema_name = ?1 COLLATE NOCASE "
-				      "AND v.view_name = ?3 COLLATE NOCASE AND " VALID("v.") " AND " VALID("s."),
+				      "ON s.schema_id = v.schema_id WHERE lower(s.schema_name) = lower(?1) "
+				      "AND lower(v.view_name) = lower(?3) AND " VALID("v.") " AND " VALID("s."),
 				 &st, err);
 	*found = 0;
 	*id = 0;
