@@ -83,6 +83,16 @@ if not eval(sys.argv[2]):
 }
 
 test_done() {
+	# Every e2e test ends with the consistency check of every lake it made.
+	local cat dir
+	for cat in $(find "$tmp" -name catalog.sqlite 2>/dev/null); do
+		dir=$(dirname "$cat")
+		if "$TARN" --lake "$dir" fsck >"$tmp/fsck.out" 2>&1; then
+			pass=$((pass + 1)); echo "ok - fsck clean: $dir"
+		else
+			fail=$((fail + 1)); echo "not ok - fsck: $dir"; sed 's/^/#   /' "$tmp/fsck.out"
+		fi
+	done
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ] || exit 1
 	exit 0
