@@ -8,8 +8,10 @@
 #include "base/compat.h"
 #include "lake/session_int.h"
 #include "base/tn_mem.h"
+#include "base/tn_util.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <jansson.h>
 
 /* Cheap test before paying for a parse: an AT keyword followed by '('. */
@@ -58,13 +60,14 @@ static int run_text(struct session *s, const char *fn, const char *arg, char **o
 	return rc;
 }
 
-/* Evaluate an expression node of the tree as "SELECT <expr>". */
-static int eval_expr(struct session *s, json_t *expr, int timestamp, int64_t *out, struct tn_err *err)
+/* An expression node of the tree as the text "SELECT <expr>". */
+static int expr_sql(struct session *s, json_t *expr, char **sql, struct tn_err *err)
 {
-	char *tmpl = NULL, *sql = NULL, *js;
+	char *tmpl = NULL, *js;
 	json_t *root;
 	int rc = run_text(s, "json_serialize_sql", "SELECT 1", &tmpl, err);
 
+	*sql = NULL;
 	if (rc)
 		return rc;
 	root = load_tree(tmpl);
@@ -75,8 +78,17 @@ static int eval_expr(struct session *s, json_t *expr, int timestamp, int64_t *ou
 						       "node"), "select_list"), 0, expr);
 	js = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
-	rc = run_text(s, "json_deserialize_sql", js, &sql, err);
+	rc = run_text(s, "json_deserialize_sql", js, sql, err);
 	free(js); /* jansson's allocator */
+	return rc;
+}
+
+/* Evaluate an AT (...) expression: a version number or a time in µs. */
+static int eval_expr(struct session *s, json_t *expr, int timestamp, int64_t *out, struct tn_err *err)
+{
+	char *sql = NULL;
+	int rc = expr_sql(s, expr, &sql, err);
+
 	if (!rc) {
 		char *q = timestamp ?
 			tn_xprintf("SELECT epoch_us(CAST(x AS TIMESTAMPTZ)) FROM (%s) AS q(x)", sql) :
@@ -130,6 +142,249 @@ static int snapshot_at(struct session *s, json_t *at, int64_t *n, struct tn_err 
 	}
 }
 
+
+/* ---- pruning files by their column statistics ---- */
+
+enum pred_op { OP_EQ, OP_LT, OP_LE, OP_GT, OP_GE };
+
+/* A conjunct of a WHERE clause: <column> <op> <constant>. */
+struct pred {
+	const char *qual;   /* table name or alias, NULL when unqualified */
+	const char *column;
+	enum pred_op op;
+	json_t *value;      /* constant expression node (borrowed) */
+};
+
+struct preds {
+	struct pred *p;
+	size_t n, alloc;
+};
+
+static const struct {
+	const char *type;
+	enum pred_op op, flipped;
+} comparisons[] = {
+	{ "COMPARE_EQUAL", OP_EQ, OP_EQ },
+	{ "COMPARE_LESSTHAN", OP_LT, OP_GT },
+	{ "COMPARE_LESSTHANOREQUALTO", OP_LE, OP_GE },
+	{ "COMPARE_GREATERTHAN", OP_GT, OP_LT },
+	{ "COMPARE_GREATERTHANOREQUALTO", OP_GE, OP_LE },
+};
+
+static int is_constant(json_t *e)
+{
+	const char *cls = json_string_value(json_object_get(e, "class"));
+
+	if (!cls)
+		return 0;
+	if (!strcmp(cls, "CONSTANT"))
+		return !json_is_true(json_object_get(json_object_get(e, "value"), "is_null"));
+	return !strcmp(cls, "CAST") && is_constant(json_object_get(e, "child"));
+}
+
+static int is_column(json_t *e)
+{
+	const char *cls = json_string_value(json_object_get(e, "class"));
+	size_t n = json_array_size(json_object_get(e, "column_names"));
+
+	return cls && !strcmp(cls, "COLUMN_REF") && (n == 1 || n == 2);
+}
+
+static void add_pred(struct preds *ps, json_t *col, enum pred_op op, json_t *value)
+{
+	json_t *names = json_object_get(col, "column_names");
+	struct pred *p;
+
+	TN_GROW(ps->p, ps->alloc, ps->n + 1);
+	p = &ps->p[ps->n++];
+	p->qual = json_array_size(names) == 2 ? json_string_value(json_array_get(names, 0)) : NULL;
+	p->column = json_string_value(json_array_get(names, json_array_size(names) - 1));
+	p->op = op;
+	p->value = value;
+}
+
+/* The conjuncts of a WHERE clause that compare a column with a constant. */
+static void collect_preds(json_t *e, struct preds *ps)
+{
+	const char *cls = json_string_value(json_object_get(e, "class"));
+	const char *type = json_string_value(json_object_get(e, "type"));
+	size_t i;
+
+	if (!cls || !type)
+		return;
+	if (!strcmp(cls, "CONJUNCTION") && !strcmp(type, "CONJUNCTION_AND")) {
+		json_t *c;
+		json_array_foreach(json_object_get(e, "children"), i, c)
+			collect_preds(c, ps);
+		return;
+	}
+	if (strcmp(cls, "COMPARISON"))
+		return;
+	for (i = 0; i < TN_ARRAY_LEN(comparisons); i++) {
+		json_t *l = json_object_get(e, "left"), *r = json_object_get(e, "right");
+		if (strcmp(type, comparisons[i].type))
+			continue;
+		if (is_column(l) && is_constant(r))
+			add_pred(ps, l, comparisons[i].op, r);
+		else if (is_constant(l) && is_column(r))
+			add_pred(ps, r, comparisons[i].flipped, l);
+	}
+}
+
+/* Column types whose min/max text orders like the values: integers as
+ * numbers, dates, timestamps and strings as text. */
+enum stat_kind { STAT_NONE, STAT_INT, STAT_TEXT, STAT_TIME };
+
+static enum stat_kind stat_kind(const char *type)
+{
+	if (!strcmp(type, "varchar"))
+		return STAT_TEXT;
+	if (!strcmp(type, "date") || !strncmp(type, "timestamp", 9))
+		return STAT_TIME;
+	if ((!strncmp(type, "int", 3) && strcmp(type, "int128")) ||
+	    (!strncmp(type, "uint", 4) && strcmp(type, "uint64") && strcmp(type, "uint128")))
+		return STAT_INT;
+	return STAT_NONE;
+}
+
+/* strcmp-like; 2 = cannot tell (then nothing is pruned). */
+static int stat_cmp(enum stat_kind k, const char *a, const char *b)
+{
+	if (!a || !b)
+		return 2;
+	if (k == STAT_INT) {
+		char *ea, *eb;
+		long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
+		if (*ea || *eb || ea == a || eb == b)
+			return 2;
+		return x < y ? -1 : x > y;
+	}
+	if (k == STAT_TIME) {
+		/* Only plain four-digit years order as text ("infinity", BC, 10000+ do not). */
+		size_t i;
+		for (i = 0; i < 4; i++)
+			if (a[i] < '0' || a[i] > '9' || b[i] < '0' || b[i] > '9')
+				return 2;
+		if (a[4] != '-' || b[4] != '-')
+			return 2;
+	}
+	{
+		int c = strcmp(a, b);
+		return c < 0 ? -1 : c > 0;
+	}
+}
+
+/* 1 when no row with min..max can satisfy <col> op v. */
+static int excludes(enum stat_kind k, enum pred_op op, const char *mn, const char *mx, const char *v)
+{
+	int lo = stat_cmp(k, mn, v), hi = stat_cmp(k, mx, v);
+
+	switch (op) {
+	case OP_EQ:
+		return (lo != 2 && lo > 0) || (hi != 2 && hi < 0);
+	case OP_LT:
+		return lo != 2 && lo >= 0;
+	case OP_LE:
+		return lo != 2 && lo > 0;
+	case OP_GT:
+		return hi != 2 && hi <= 0;
+	case OP_GE:
+		return hi != 2 && hi < 0;
+	}
+	return 0;
+}
+
+/* The constant as DuckDB renders it in the column's type (the form the
+ * statistics have), or NULL when it does not convert. */
+static int constant_text(struct session *s, json_t *value, const struct lk_column *c, char **out,
+			 struct tn_err *err)
+{
+	char *sql = NULL, *dt = meta_duck_type(c), *q;
+	struct tn_err e = TN_ERR_INIT;
+	int rc = expr_sql(s, value, &sql, err);
+
+	*out = NULL;
+	if (!rc) {
+		q = tn_xprintf("SELECT CAST(TRY_CAST(x AS %s) AS VARCHAR) FROM (%s) AS q(x)", dt, sql);
+		if (duck_query_text(s->duck, q, out, &e))
+			*out = NULL; /* not prunable; the query itself will report real errors */
+		tn_free(q);
+	}
+	tn_free(sql);
+	tn_free(dt);
+	return rc;
+}
+
+static int exclude_by(struct session *s, struct lk_table *t, const struct pred *p, char *drop,
+		      struct tn_err *err)
+{
+	struct lk_column *c = meta_find_column(t, p->column);
+	enum stat_kind k = c ? stat_kind(c->type) : STAT_NONE;
+	struct catalog_stmt *st;
+	char *v = NULL;
+	size_t i;
+	int rc;
+
+	if (k == STAT_NONE)
+		return 0;
+	rc = constant_text(s, p->value, c, &v, err);
+	if (rc || !v)
+		return rc;
+	rc = catalog_prepare(s->cat, "SELECT data_file_id, min_value, max_value FROM ducklake_file_column_stats "
+				     "WHERE table_id = ? AND column_id = ?", &st, err);
+	if (!rc) {
+		catalog_bind_int(st, 1, t->id);
+		catalog_bind_int(st, 2, c->id);
+	}
+	while (!rc && (rc = catalog_step(st, err)) == 1) {
+		int64_t id = catalog_col_int(st, 0);
+		rc = 0;
+		if (!excludes(k, p->op, catalog_col_text(st, 1), catalog_col_text(st, 2), v))
+			continue;
+		for (i = 0; i < t->nfiles; i++)
+			if (t->files[i].id == id)
+				drop[i] = 1;
+	}
+	catalog_finalize(st);
+	tn_free(v);
+	return rc < 0 ? rc : 0;
+}
+
+/* Remove the files no row of which can pass the predicates; returns a
+ * hash of what was dropped (0 = nothing). */
+static int prune_files(struct session *s, struct lk_table *t, const struct pred *p, size_t np,
+		       uint64_t *hash, struct tn_err *err)
+{
+	char *drop = tn_calloc(t->nfiles ? t->nfiles : 1, 1);
+	size_t i, j;
+	int rc = 0;
+
+	*hash = 0;
+	for (i = 0; !rc && i < np; i++)
+		rc = exclude_by(s, t, &p[i], drop, err);
+	for (i = j = 0; !rc && i < t->nfiles; i++) {
+		if (drop[i]) {
+			/* FNV-1a over the bytes of every dropped id names the file set. */
+			uint64_t id = (uint64_t)t->files[i].id;
+			int b;
+			if (!*hash)
+				*hash = 14695981039346656037ULL;
+			for (b = 0; b < 8; b++)
+				*hash = (*hash ^ ((id >> (8 * b)) & 0xff)) * 1099511628211ULL;
+			tn_free(t->files[i].path);
+			tn_free(t->files[i].del_path);
+			continue;
+		}
+		t->files[j++] = t->files[i];
+	}
+	if (!rc)
+		t->nfiles = j;
+	tn_free(drop);
+	return rc;
+}
+
+/* ---- views of a table at a snapshot, possibly pruned ---- */
+
 static int have_tt(struct session *s, const char *name)
 {
 	size_t i;
@@ -139,28 +394,36 @@ static int have_tt(struct session *s, const char *name)
 	return 0;
 }
 
-/* A view of table `schema.name` as of snapshot n; its name in *view. */
-static int tt_view(struct session *s, const char *schema, const char *name, int64_t n, char **view,
-		   struct tn_err *err)
+/* A view of table `schema.name` at snapshot n over the files the
+ * predicates may need; *view is its name (NULL when `optional` and
+ * nothing was pruned, so the plain mirror view serves). */
+static int table_view(struct session *s, const char *schema, const char *name, int64_t n,
+		      const struct pred *p, size_t np, int optional, char **view, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct lk_table *t = NULL;
+	uint64_t hash = 0;
 	int rc = meta_table(s->lk, s->cat, schema, name, n, &t, err);
 
 	*view = NULL;
 	if (rc == TN_ENOTFOUND) {
 		tn_err_clear(err);
+		if (optional)
+			return 0; /* a CTE, a temp table, a lake view: not ours to prune */
 		return tn_err_set(err, TN_ENOTFOUND, "Table with name %s does not exist at version %lld",
 				  name, (long long)n);
 	}
-	if (rc)
-		return rc;
-	*view = tn_xprintf("t%lld_v%lld", (long long)t->id, (long long)n);
-	if (!have_tt(s, *view)) {
+	if (!rc)
 		rc = meta_load_files(s->lk, s->cat, t, err);
+	if (!rc && np)
+		rc = prune_files(s, t, p, np, &hash, err);
+	if (rc || (optional && !hash))
+		goto out;
+	*view = hash ? tn_xprintf("t%lld_v%lld_p%016llx", (long long)t->id, (long long)n, (unsigned long long)hash) :
+		tn_xprintf("t%lld_v%lld", (long long)t->id, (long long)n);
+	if (!have_tt(s, *view)) {
 		tn_buf_addf(&q, "CREATE OR REPLACE VIEW __tarn_tt.%s AS ", *view);
-		if (!rc)
-			rc = scan_sql(t, 0, &q, err);
+		rc = scan_sql(t, 0, &q, err);
 		if (!rc)
 			rc = duck_exec(s->duck, q.buf, err);
 		if (!rc) {
@@ -168,24 +431,29 @@ static int tt_view(struct session *s, const char *schema, const char *name, int6
 			s->ttviews[s->ntt++] = tn_strdup(*view);
 		}
 	}
+out:
 	tn_buf_release(&q);
 	meta_table_free(t);
 	return rc;
 }
 
-static int rewrite_ref(struct session *s, json_t *ref, struct tn_err *err)
+/* Point a BASE_TABLE reference at a view of its snapshot (AT clause) and/or
+ * of the files its predicates need. */
+static int rewrite_ref(struct session *s, json_t *ref, const struct pred *p, size_t np, int *changed,
+		       struct tn_err *err)
 {
 	json_t *at = json_object_get(ref, "at_clause");
 	const char *schema = json_string_value(json_object_get(ref, "schema_name"));
 	const char *name = json_string_value(json_object_get(ref, "table_name"));
 	const char *alias = json_string_value(json_object_get(ref, "alias"));
+	int has_at = at && !json_is_null(at);
 	char *view = NULL;
 	int64_t n = 0;
-	int rc = snapshot_at(s, at, &n, err);
+	int rc = has_at ? snapshot_at(s, at, &n, err) : sess_read_snapshot(s, &n, err);
 
 	if (!rc)
-		rc = tt_view(s, schema && *schema ? schema : NULL, name ? name : "", n, &view, err);
-	if (rc)
+		rc = table_view(s, schema && *schema ? schema : NULL, name ? name : "", n, p, np, !has_at, &view, err);
+	if (rc || !view)
 		return rc;
 	if (!alias || !*alias)
 		json_object_set_new(ref, "alias", json_string(name));
@@ -194,10 +462,103 @@ static int rewrite_ref(struct session *s, json_t *ref, struct tn_err *err)
 	json_object_set_new(ref, "table_name", json_string(view));
 	json_object_set_new(ref, "at_clause", json_null());
 	tn_free(view);
+	*changed = 1;
 	return 0;
 }
 
-static int walk(struct session *s, json_t *v, int *changed, struct tn_err *err)
+struct refs {
+	json_t **r;
+	size_t n, alloc;
+};
+
+/* BASE_TABLE references of a FROM clause, through joins. */
+static void collect_refs(json_t *from, struct refs *rs)
+{
+	const char *type = json_string_value(json_object_get(from, "type"));
+
+	if (!type)
+		return;
+	if (!strcmp(type, "BASE_TABLE")) {
+		TN_GROW(rs->r, rs->alloc, rs->n + 1);
+		rs->r[rs->n++] = from;
+	} else if (!strcmp(type, "JOIN")) {
+		collect_refs(json_object_get(from, "left"), rs);
+		collect_refs(json_object_get(from, "right"), rs);
+	}
+}
+
+static int ref_matches(json_t *ref, const struct pred *p, size_t nrefs)
+{
+	const char *alias = json_string_value(json_object_get(ref, "alias"));
+	const char *name = json_string_value(json_object_get(ref, "table_name"));
+
+	if (!p->qual)
+		return nrefs == 1; /* unqualified columns only when one table is read */
+	if (alias && *alias)
+		return tn_strieq(alias, p->qual);
+	return name && tn_strieq(name, p->qual);
+}
+
+static int in_ctes(json_t *ctes, const char *name)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(ctes, i, e)
+		if (tn_strieq(json_string_value(json_object_get(e, "key")), name))
+			return 1;
+	return 0;
+}
+
+/* A SELECT: prune the files of the tables it reads by its WHERE clause. */
+static int select_node(struct session *s, json_t *node, json_t *ctes, int *changed, struct tn_err *err)
+{
+	struct refs rs = { NULL, 0, 0 };
+	struct preds ps = { NULL, 0, 0 };
+	struct pred *mine;
+	size_t i, j, n;
+	int rc = 0;
+
+	collect_refs(json_object_get(node, "from_table"), &rs);
+	collect_preds(json_object_get(node, "where_clause"), &ps);
+	mine = tn_calloc(ps.n ? ps.n : 1, sizeof(*mine));
+	for (i = 0; !rc && i < rs.n; i++) {
+		json_t *at = json_object_get(rs.r[i], "at_clause");
+		const char *name = json_string_value(json_object_get(rs.r[i], "table_name"));
+		if (!name || in_ctes(ctes, name))
+			continue;
+		for (j = n = 0; j < ps.n; j++)
+			if (ref_matches(rs.r[i], &ps.p[j], rs.n))
+				mine[n++] = ps.p[j];
+		if (n || (at && !json_is_null(at)))
+			rc = rewrite_ref(s, rs.r[i], mine, n, changed, err);
+	}
+	tn_free(mine);
+	tn_free(rs.r);
+	tn_free(ps.p);
+	return rc;
+}
+
+/* Every CTE name in the tree: such names are never lake tables. */
+static void collect_ctes(json_t *v, json_t *out)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_t *map = json_object_get(json_object_get(v, "cte_map"), "map");
+		json_array_foreach(map, i, child)
+			json_array_append(out, child);
+		json_object_foreach(v, key, child)
+			collect_ctes(child, out);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			collect_ctes(child, out);
+	}
+}
+
+static int walk(struct session *s, json_t *v, json_t *ctes, int *changed, struct tn_err *err)
 {
 	const char *key;
 	json_t *child;
@@ -207,20 +568,20 @@ static int walk(struct session *s, json_t *v, int *changed, struct tn_err *err)
 	if (json_is_object(v)) {
 		const char *type = json_string_value(json_object_get(v, "type"));
 		json_t *at = json_object_get(v, "at_clause");
-		if (type && !strcmp(type, "BASE_TABLE") && at && !json_is_null(at)) {
-			*changed = 1;
-			return rewrite_ref(s, v, err);
-		}
+		if (type && !strcmp(type, "SELECT_NODE"))
+			rc = select_node(s, v, ctes, changed, err);
+		else if (type && !strcmp(type, "BASE_TABLE") && at && !json_is_null(at))
+			return rewrite_ref(s, v, NULL, 0, changed, err);
 		json_object_foreach(v, key, child) {
-			rc = walk(s, child, changed, err);
 			if (rc)
-				return rc;
+				break;
+			rc = walk(s, child, ctes, changed, err);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child) {
-			rc = walk(s, child, changed, err);
+			rc = walk(s, child, ctes, changed, err);
 			if (rc)
-				return rc;
+				break;
 		}
 	}
 	return rc;
@@ -229,11 +590,11 @@ static int walk(struct session *s, json_t *v, int *changed, struct tn_err *err)
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err)
 {
 	char *tree = NULL, *js;
-	json_t *root;
+	json_t *root, *ctes;
 	int changed = 0, rc;
 
 	*out = NULL;
-	if (!mentions_at(sql))
+	if (!mentions_at(sql) && !strcasestr(sql, "where"))
 		return 0;
 	rc = run_text(s, "json_serialize_sql", sql, &tree, err);
 	if (rc)
@@ -246,11 +607,14 @@ int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *er
 		json_decref(root);
 		return 0; /* not a SELECT, or DuckDB will say what is wrong */
 	}
-	rc = walk(s, root, &changed, err);
+	ctes = json_array();
+	collect_ctes(root, ctes);
+	rc = walk(s, root, ctes, &changed, err);
+	json_decref(ctes);
 	if (!rc && changed) {
 		js = json_dumps(root, JSON_COMPACT);
 		rc = run_text(s, "json_deserialize_sql", js, out, err);
-		free(js);
+		free(js); /* jansson's allocator */
 	}
 	json_decref(root);
 	return rc;
