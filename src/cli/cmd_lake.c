@@ -142,21 +142,24 @@ static int describe_query(struct cli *c, const char *fn, const char *table,
 /* What goes before each part and at the end, per format: headings for
  * people, one JSON object for json, a blank line between CSV tables. */
 static const struct {
-	const char *columns, *files, *end;
+	const char *table, *columns, *files, *end;
 } describe_frames[] = {
-	[FMT_TABLE] = { "columns\n", "\nfiles\n", "" },
-	[FMT_CSV] = { "", "\n", "" },
-	[FMT_JSON] = { "{\"columns\":", ",\"files\":", "}\n" },
-	[FMT_JSONL] = { "", "", "" },
+	[FMT_TABLE] = { "table\n", "\ncolumns\n", "\nfiles\n", "" },
+	[FMT_CSV] = { "", "\n", "\n", "" },
+	[FMT_JSON] = { "{\"table\":", ",\"columns\":", ",\"files\":", "}\n" },
+	[FMT_JSONL] = { "", "", "", "" },
 };
 
-static int describe_print(struct cli *c, struct duck_result *cols, struct duck_result *files,
-			  struct tn_err *err)
+static int describe_print(struct cli *c, struct duck_result *info, struct duck_result *cols,
+			  struct duck_result *files, struct tn_err *err)
 {
 	int rc;
 
+	fputs(describe_frames[c->format].table, stdout);
+	rc = fmt_result(stdout, info, c->format, err);
 	fputs(describe_frames[c->format].columns, stdout);
-	rc = fmt_result(stdout, cols, c->format, err);
+	if (!rc)
+		rc = fmt_result(stdout, cols, c->format, err);
 	fputs(describe_frames[c->format].files, stdout);
 	if (!rc)
 		rc = fmt_result(stdout, files, c->format, err);
@@ -169,7 +172,7 @@ static int describe_print(struct cli *c, struct duck_result *cols, struct duck_r
 int cli_cmd_describe(struct cli *c, int argc, char **argv)
 {
 	struct tn_err err = TN_ERR_INIT;
-	struct duck_result *cols = NULL, *files = NULL;
+	struct duck_result *info = NULL, *cols = NULL, *files = NULL;
 	const char *table = NULL;
 	int rc = parse_list_args(c, argc, argv, &table, "TABLE");
 
@@ -181,9 +184,12 @@ int cli_cmd_describe(struct cli *c, int argc, char **argv)
 		rc = tn_err_set(&err, TN_ENOTFOUND, "no table %s in lake %s (see `tarn tables`)",
 				table, lake_dir(c->lake));
 	if (!rc)
+		rc = describe_query(c, "tarn_table", table, &info, &err);
+	if (!rc)
 		rc = describe_query(c, "tarn_files", table, &files, &err);
 	if (!rc)
-		rc = describe_print(c, cols, files, &err);
+		rc = describe_print(c, info, cols, files, &err);
+	duck_result_free(info);
 	duck_result_free(cols);
 	duck_result_free(files);
 	return rc ? cli_error_err(&err) : CLI_OK;

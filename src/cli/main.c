@@ -45,11 +45,12 @@ static const struct cli_cmd commands[] = {
 	  "List the tables of the current snapshot (SELECT * FROM tarn_tables()).\n"
 	  "\n"
 	  "  --format FMT  table, csv, json or jsonl (default: table)\n" },
-	{ "describe", cli_cmd_describe, CLI_NEEDS_SESSION, "show the columns and data files of a table",
+	{ "describe", cli_cmd_describe, CLI_NEEDS_SESSION, "show a table: rows, size, comment, columns and data files",
 	  "usage: tarn describe [--format FMT] TABLE\n"
 	  "\n"
-	  "Show the columns (tarn_columns) and the data files (tarn_files) of TABLE,\n"
-	  "a table name or schema.table.\n"
+	  "Show TABLE (a table name or schema.table): its row count, size and comment\n"
+	  "(tarn_table), its columns with types and comments (tarn_columns) and its\n"
+	  "data files (tarn_files).\n"
 	  "\n"
 	  "  --format FMT  table, csv, json or jsonl (default: table)\n" },
 	{ "snapshots", cli_cmd_snapshots, CLI_NEEDS_SESSION, "list the snapshots of the lake",

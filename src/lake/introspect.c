@@ -199,6 +199,8 @@ static int add_inlined_counts(struct session *s, int64_t n, struct tn_err *err)
 static const char *macros =
 	"CREATE OR REPLACE TEMP MACRO tarn_snapshots() AS TABLE SELECT * FROM temp.__tarn_meta_snapshots;"
 	"CREATE OR REPLACE TEMP MACRO tarn_tables() AS TABLE SELECT * FROM temp.__tarn_meta_tables;"
+	"CREATE OR REPLACE TEMP MACRO tarn_table(t) AS TABLE SELECT * FROM temp.__tarn_meta_tables "
+	" WHERE lower(table_name) = lower(t) OR lower(schema_name || '.' || table_name) = lower(t);"
 	"CREATE OR REPLACE TEMP MACRO tarn_columns(t) AS TABLE SELECT * FROM temp.__tarn_meta_columns "
 	" WHERE lower(table_name) = lower(t) OR lower(schema_name || '.' || table_name) = lower(t) ORDER BY column_id;"
 	"CREATE OR REPLACE TEMP MACRO tarn_files(t) AS TABLE SELECT * FROM temp.__tarn_meta_files "

@@ -58,17 +58,19 @@ test_ok 'snapshots: one per commit, in every format' <<'EOF'
 	expect_out_has "rows)"
 EOF
 
-test_ok 'describe: headings before columns and files' <<'EOF'
+test_ok 'describe: headings before the table, columns and files' <<'EOF'
 	tarn 0 describe t &&
-	head -1 "$tmp/out" | grep -qx "columns" &&
+	head -1 "$tmp/out" | grep -qx "table" &&
+	grep -qx "columns" "$tmp/out" &&
 	grep -qx "files" "$tmp/out" &&
+	expect_out_has "row_count" &&
 	expect_out_has "│ i " &&
 	expect_out_has ".parquet"
 EOF
 
-test_ok 'describe --format json is one object with columns and files' <<'EOF'
+test_ok 'describe --format json is one object with the table, columns and files' <<'EOF'
 	tarn 0 describe --format json s2.u &&
-	json_check 'sorted(d) == ["columns", "files"] and [c["column_name"] for c in d["columns"]] == ["x"] and d["files"] == []'
+	json_check 'sorted(d) == ["columns", "files", "table"] and [c["column_name"] for c in d["columns"]] == ["x"] and d["files"] == [] and d["table"][0]["row_count"] == 0'
 EOF
 
 test_ok 'describe of a missing table: exit 1' <<'EOF'
