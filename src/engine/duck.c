@@ -166,6 +166,17 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 	int rc = 0, have = 0;
 
 	*out = NULL;
+	/* One statement (no ';' at all) needs no splitting: a third of the cost
+	 * of a small query. */
+	if (!strchr(sql, ';')) {
+		if (duckdb_query(d->con, sql, &r->res) == DuckDBError) {
+			rc = query_error(&r->res, err);
+			duckdb_destroy_result(&r->res);
+			tn_free(r);
+			return rc;
+		}
+		goto done;
+	}
 	n = duckdb_extract_statements(d->con, sql, &st);
 	if (n == 0) {
 		const char *m = st ? duckdb_extract_statements_error(st) : NULL;
@@ -183,6 +194,7 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 		tn_free(r);
 		return rc;
 	}
+done:
 	for (c = 0; c < duck_result_ncols(r); c++)
 		if (unsafe_type(duckdb_column_type(&r->res, c)))
 			r->unsafe = 1;
