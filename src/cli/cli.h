@@ -58,6 +58,14 @@ int cli_cmd_snapshots(struct cli *c, int argc, char **argv);
 int cli_cmd_tables(struct cli *c, int argc, char **argv);
 int cli_cmd_describe(struct cli *c, int argc, char **argv);
 int cli_cmd_fsck(struct cli *c, int argc, char **argv);
+/* Commands whose usage text lives with them (address constants for the table). */
+int cli_cmd_ingest(struct cli *c, int argc, char **argv);   /* cmd_ingest.c */
+int cli_cmd_load(struct cli *c, int argc, char **argv);     /* cmd_ingest.c */
+extern const char cli_usage_ingest[], cli_usage_load[];
+int cli_cmd_export(struct cli *c, int argc, char **argv);   /* cmd_share.c */
+int cli_cmd_catalog(struct cli *c, int argc, char **argv);  /* cmd_share.c */
+int cli_cmd_tools(struct cli *c, int argc, char **argv);    /* cmd_share.c */
+extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 
 /* ---- messages (args.c) ---- */
 

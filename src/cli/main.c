@@ -68,6 +68,16 @@ static const struct cli_cmd commands[] = {
 	  "\n"
 	  "  --format FMT  table (text), csv, json or jsonl (default: table)\n"
 	  "  -q, --quiet   no summary line\n" },
+	{ "ingest", cli_cmd_ingest, CLI_NEEDS_LAKE, "land raw datasets in dated, versioned folders",
+	  cli_usage_ingest },
+	{ "load", cli_cmd_load, CLI_NEEDS_SESSION, "load a raw dataset version into a bronze table",
+	  cli_usage_load },
+	{ "export", cli_cmd_export, CLI_NEEDS_SESSION, "export tables with manifests, or as a pins board",
+	  cli_usage_export },
+	{ "catalog", cli_cmd_catalog, CLI_NEEDS_LAKE, "list, search, back up and restore the catalog",
+	  cli_usage_catalog },
+	{ "tools", cli_cmd_tools, CLI_NEEDS_LAKE, "helpers, e.g. an init script for the duckdb CLI",
+	  cli_usage_tools },
 	{ "version", cmd_version, 0, "print the version of tarn",
 	  "usage: tarn version\n" },
 	{ "help", cmd_help, 0, "show the help of a command",

@@ -92,7 +92,17 @@ static void end_write(struct session *s, int committed)
 	s->wtxn = 0;
 	s->schema_changed = 0;
 	tn_buf_reset(&s->changes);
-	s->mirror_dirty = 1;
+	/* After a rollback the views may show what never happened, and views
+	 * built during the write show it half done. Otherwise they show an
+	 * older snapshot, which the next read brings up to date from
+	 * snapshot_changes, table by table. */
+	if (!committed || s->mirror_snap == s->new_snap)
+		s->mirror_dirty = 1;
+	/* The commit's author and message belong to it alone. */
+	tn_free(s->author);
+	tn_free(s->message);
+	tn_free(s->extra);
+	s->author = s->message = s->extra = NULL;
 }
 
 void session_close(struct session *s)
@@ -110,6 +120,7 @@ void session_close(struct session *s)
 		tn_free(s->ttviews[i]);
 	tn_free(s->ttviews);
 	tn_free(s->files);
+	session_set_commit_info(s, NULL, NULL, NULL);
 	tn_buf_release(&s->changes);
 	duck_close(s->duck);
 	catalog_close(s->cat);
@@ -209,11 +220,14 @@ static int commit_write(struct session *s, struct tn_err *err)
 		catalog_finalize(st);
 	}
 	if (rc >= 0)
-		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, NULL, NULL, NULL)",
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_snapshot_changes VALUES (?, ?, ?, ?, ?)",
 				     &st, err);
 	if (!rc) {
 		catalog_bind_int(st, 1, s->new_snap);
 		catalog_bind_text(st, 2, s->changes.buf);
+		catalog_bind_text(st, 3, s->author);
+		catalog_bind_text(st, 4, s->message);
+		catalog_bind_text(st, 5, s->extra);
 		rc = catalog_step(st, err);
 		catalog_finalize(st);
 	}
@@ -230,6 +244,17 @@ static int commit_write(struct session *s, struct tn_err *err)
 	sess_crashpoint("after_catalog_commit");
 	end_write(s, 1);
 	return 0;
+}
+
+void session_set_commit_info(struct session *s, const char *author, const char *message,
+			     const char *extra)
+{
+	tn_free(s->author);
+	tn_free(s->message);
+	tn_free(s->extra);
+	s->author = tn_strdup(author);
+	s->message = tn_strdup(message);
+	s->extra = tn_strdup(extra);
 }
 
 int sess_read_snapshot(struct session *s, int64_t *n, struct tn_err *err)

@@ -27,6 +27,15 @@ void session_close(struct session *s);
  */
 int session_exec(struct session *s, const char *sql, struct duck_result **res, struct tn_err *err);
 
+/*
+ * Author, message and extra text for the next snapshot this session commits
+ * (ducklake_snapshot_changes); NULLs clear them. They apply to the open
+ * transaction, or else to the next statement that commits, and are then
+ * forgotten. Strings are copied.
+ */
+void session_set_commit_info(struct session *s, const char *author, const char *message,
+			     const char *extra);
+
 /* 1 while a BEGIN ... COMMIT transaction is open. */
 int session_in_txn(const struct session *s);
 /* The session's DuckDB (for tools that need to run plain DuckDB SQL). */

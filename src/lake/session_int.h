@@ -34,7 +34,8 @@ struct session {
 	size_t ntt, att;
 	int stmt_seq;
 	int query_is_select;
-	int64_t inline_limit;   /* data_inlining_row_limit */    /* the running query has no side effects */
+	int64_t inline_limit;   /* data_inlining_row_limit */
+	char *author, *message, *extra; /* for the next commit */    /* the running query has no side effects */
 };
 
 /* session.c */
