@@ -648,6 +648,8 @@ static int run_write(struct session *s, struct sql_stmt *st, int64_t *rows, stru
 		return write_delete(s, st, rows, err);
 	case SQL_UPDATE:
 		return write_update(s, st, rows, err);
+	case SQL_COPY_FROM:
+		return write_copy(s, st, rows, err);
 	default:
 		*rows = 0;
 		return ddl_exec(s, st, err);
@@ -754,6 +756,7 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 	case SQL_INSERT:
 	case SQL_DELETE:
 	case SQL_UPDATE:
+	case SQL_COPY_FROM:
 		/* A session's TEMP tables live in DuckDB only: when the name is not
 		 * a lake table, DuckDB runs the statement. */
 		if (explicit_temp(&st->target)) {

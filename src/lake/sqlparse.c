@@ -1526,6 +1526,33 @@ static int parse_insert(struct parser *p)
 	return insert_source(p);
 }
 
+/* COPY t [(cols)] FROM …: rows into a lake table. COPY (query) TO … and
+ * COPY t TO … read and are DuckDB's own. body = "FROM …" to the end. */
+static int parse_copy(struct parser *p)
+{
+	static const char *const ends[] = { "FROM", "TO", NULL };
+	struct sql_stmt *st = p->st;
+	size_t at;
+	int rc;
+
+	if (op_at(p, p->pos, "("))
+		return parse_passthrough(p);
+	at = find_stop(p, p->pos, ends);
+	if (at >= p->ntoks || !word_at(p, at, "FROM"))
+		return parse_passthrough(p);   /* COPY t TO …: DuckDB reads the view */
+	st->kind = SQL_COPY_FROM;
+	rc = parse_name(p, &st->target, "a table name");
+	if (!rc && op_at(p, p->pos, "("))
+		rc = parse_column_list(p);
+	if (rc)
+		return rc;
+	if (!peek(p, "FROM"))
+		return expected(p, "FROM");
+	st->body = span(p, p->pos, p->ntoks);
+	p->pos = p->ntoks;
+	return 0;
+}
+
 /* --------------------------------------------------------- DELETE, UPDATE */
 
 /* [AS] alias, where a bare word that starts the next clause is no alias */
@@ -1678,7 +1705,7 @@ static const struct head {
 	{ "END", parse_commit }, { "ROLLBACK", parse_rollback }, { "ABORT", parse_rollback },
 	{ "CREATE", parse_create }, { "DROP", parse_drop }, { "ALTER", parse_alter },
 	{ "COMMENT", parse_comment }, { "INSERT", parse_insert }, { "DELETE", parse_delete },
-	{ "TRUNCATE", parse_truncate }, { "UPDATE", parse_update },
+	{ "TRUNCATE", parse_truncate }, { "UPDATE", parse_update }, { "COPY", parse_copy },
 };
 
 static int dispatch(struct parser *p)

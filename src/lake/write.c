@@ -741,6 +741,42 @@ static int insert_values(struct session *s, struct lk_table *t, struct sql_stmt 
 	return rc;
 }
 
+/* COPY t FROM …: DuckDB's own COPY reads the file into a scratch table with
+ * t's columns (all its options work), then the rows are stored like an INSERT. */
+int write_copy(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct lk_table *t = NULL;
+	int64_t count = 0;
+	size_t i;
+	int rc = sess_table(s, &st->target, &t, 0, err);
+
+	*rows = 0;
+	if (!rc)
+		rc = values_table(s, t, err);
+	tn_buf_adds(&q, "COPY temp.__tarn_ins ");
+	for (i = 0; i < st->ncolumns; i++) {
+		tn_buf_adds(&q, i ? ", " : "(");
+		tn_buf_add_sqlid(&q, st->columns[i]);
+	}
+	if (st->ncolumns)
+		tn_buf_adds(&q, ") ");
+	tn_buf_adds(&q, st->body);
+	if (!rc)
+		rc = duck_query_int(s->duck, q.buf, &count, err);
+	if (rc && t)
+		rename_in_error(err, "__tarn_ins", t->name);
+	if (!rc)
+		rc = store_rows(s, t, "SELECT * FROM temp.__tarn_ins", count, rows, err);
+	{
+		struct tn_err ignore = TN_ERR_INIT;
+		duck_exec(s->duck, "DROP TABLE IF EXISTS temp.__tarn_ins", &ignore);
+	}
+	tn_buf_release(&q);
+	meta_table_free(t);
+	return rc;
+}
+
 int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
 {
 	struct lk_table *t = NULL;
