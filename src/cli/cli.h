@@ -67,6 +67,15 @@ int cli_cmd_catalog(struct cli *c, int argc, char **argv);  /* cmd_share.c */
 int cli_cmd_tools(struct cli *c, int argc, char **argv);    /* cmd_share.c */
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 
+/* ---- progress (progress.c) ---- */
+
+struct duck;
+struct cli_progress;
+/* A bar on stderr for the query running on `duck`, shown after a second,
+ * only when stderr is a terminal (else NULL, and stop does nothing). */
+struct cli_progress *cli_progress_start(struct duck *duck);
+void cli_progress_stop(struct cli_progress *p);
+
 /* ---- messages (args.c) ---- */
 
 /* "tarn: error: <msg>" on stderr; returns CLI_FAIL. */

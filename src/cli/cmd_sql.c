@@ -30,9 +30,11 @@ static int run_statement(struct cli *c, const char *stmt, const struct cli_run *
 			 struct tn_err *err)
 {
 	struct duck_result *res = NULL;
+	struct cli_progress *bar = cli_progress_start(session_duck(c->session));
 	double t0 = tn_mono(), t1;
 	int rc = session_exec(c->session, stmt, &res, err);
 
+	cli_progress_stop(bar);
 	t1 = tn_mono();
 	/* SET, PRAGMA and the like return no rows: print nothing, as DuckDB's shell does. */
 	if (!rc && res && duck_result_has_rows(res))

@@ -43,6 +43,7 @@ int duck_open(struct duck **out, const struct duck_opts *opts, struct tn_err *er
 	}
 	/* No network here, and loading code at run time is a security hole. */
 	rc = set_option(cfg, "autoinstall_known_extensions", "false", err);
+
 	if (!rc)
 		rc = set_option(cfg, "autoload_known_extensions", "false", err);
 	if (!rc && opts && opts->memory_limit)
@@ -65,6 +66,12 @@ int duck_open(struct duck **out, const struct duck_opts *opts, struct tn_err *er
 		duckdb_close(&d->db);
 		tn_free(d);
 		return tn_err_set(err, TN_EINTERNAL, "duckdb: cannot connect");
+	}
+	/* Track progress so a front end can draw its bar; DuckDB draws none. */
+	rc = duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false", err);
+	if (rc) {
+		duck_close(d);
+		return rc;
 	}
 	*out = d;
 	return 0;
@@ -240,6 +247,16 @@ int duck_query_int(struct duck *d, const char *sql, int64_t *out, struct tn_err 
 		*out = duck_result_int(r, 0, 0);
 	duck_result_free(r);
 	return 0;
+}
+
+double duck_progress(struct duck *d)
+{
+	duckdb_query_progress_type p;
+
+	if (!d)
+		return -1;
+	p = duckdb_query_progress(d->con);
+	return p.percentage;
 }
 
 void duck_interrupt(struct duck *d)
