@@ -69,8 +69,17 @@ struct cli_progress *cli_progress_start(struct duck *duck)
 {
 	struct cli_progress *p;
 
+	static struct duck *tracked;
+	struct tn_err err = TN_ERR_INIT;
+
 	if (!duck || !isatty(STDERR_FILENO))
 		return NULL;
+	/* Counting progress costs every query a little: only for a terminal. */
+	if (tracked != duck) {
+		if (duck_track_progress(duck, &err))
+			return NULL;
+		tracked = duck;
+	}
 	p = tn_calloc(1, sizeof(*p));
 	p->duck = duck;
 	p->start = tn_mono();

@@ -13,6 +13,7 @@
 struct duck {
 	duckdb_database db;
 	duckdb_connection con;
+	duckdb_prepared_statement count_stmt; /* for duck_count_result */
 };
 
 struct duck_result {
@@ -67,12 +68,6 @@ int duck_open(struct duck **out, const struct duck_opts *opts, struct tn_err *er
 		tn_free(d);
 		return tn_err_set(err, TN_EINTERNAL, "duckdb: cannot connect");
 	}
-	/* Track progress so a front end can draw its bar; DuckDB draws none. */
-	rc = duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false", err);
-	if (rc) {
-		duck_close(d);
-		return rc;
-	}
 	*out = d;
 	return 0;
 fail:
@@ -85,6 +80,8 @@ void duck_close(struct duck *d)
 {
 	if (!d)
 		return;
+	if (d->count_stmt)
+		duckdb_destroy_prepare(&d->count_stmt);
 	duckdb_disconnect(&d->con);
 	duckdb_close(&d->db);
 	tn_free(d);
@@ -246,6 +243,35 @@ int duck_query_int(struct duck *d, const char *sql, int64_t *out, struct tn_err 
 	if (duck_result_nrows(r) > 0 && duck_result_ncols(r) > 0)
 		*out = duck_result_int(r, 0, 0);
 	duck_result_free(r);
+	return 0;
+}
+
+int duck_track_progress(struct duck *d, struct tn_err *err)
+{
+	/* DuckDB draws no bar of its own here; it only keeps the count. */
+	return duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false", err);
+}
+
+int duck_count_result(struct duck *d, int64_t n, struct duck_result **out, struct tn_err *err)
+{
+	struct duck_result *r;
+
+	*out = NULL;
+	if (!d->count_stmt &&
+	    duckdb_prepare(d->con, "SELECT CAST($1 AS BIGINT) AS \"Count\"", &d->count_stmt) == DuckDBError) {
+		duckdb_destroy_prepare(&d->count_stmt);
+		d->count_stmt = NULL;
+		return tn_err_set(err, TN_EINTERNAL, "duckdb: cannot prepare the row count result");
+	}
+	duckdb_bind_int64(d->count_stmt, 1, n);
+	r = tn_calloc(1, sizeof(*r));
+	if (duckdb_execute_prepared(d->count_stmt, &r->res) == DuckDBError) {
+		int rc = query_error(&r->res, err);
+		duckdb_destroy_result(&r->res);
+		tn_free(r);
+		return rc;
+	}
+	*out = r;
 	return 0;
 }
 

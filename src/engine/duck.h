@@ -53,8 +53,12 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 /* Run a query expected to return one value; *out = owned text or NULL. */
 int duck_query_text(struct duck *d, const char *sql, char **out, struct tn_err *err);
 int duck_query_int(struct duck *d, const char *sql, int64_t *out, struct tn_err *err);
-/* Progress of the running query in percent, or -1 when unknown; may be
- * called from another thread while the query runs. */
+/* A one-row, one-column "Count" result holding n (cheap: prepared once). */
+int duck_count_result(struct duck *d, int64_t n, struct duck_result **out, struct tn_err *err);
+/* Make DuckDB count query progress (costs a little on every query). */
+int duck_track_progress(struct duck *d, struct tn_err *err);
+/* Progress of the running query in percent, or -1 when unknown (or not
+ * tracked); may be called from another thread while the query runs. */
 double duck_progress(struct duck *d);
 /* Cancel the running query of `d` from another thread. */
 void duck_interrupt(struct duck *d);

@@ -77,6 +77,15 @@ static void drop_files(struct session *s, size_t from)
 	s->nfiles = from;
 }
 
+static void forget_inlined_tables(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ninl_known; i++)
+		tn_free(s->inl_known[i]);
+	s->ninl_known = 0;
+}
+
 static void end_write(struct session *s, int committed)
 {
 	size_t i;
@@ -98,6 +107,9 @@ static void end_write(struct session *s, int committed)
 	 * snapshot_changes, table by table. */
 	if (!committed || s->mirror_snap == s->new_snap)
 		s->mirror_dirty = 1;
+	/* A rollback may have undone the creation of inlined-data tables. */
+	if (!committed)
+		forget_inlined_tables(s);
 	/* The commit's author and message belong to it alone. */
 	tn_free(s->author);
 	tn_free(s->message);
@@ -120,6 +132,8 @@ void session_close(struct session *s)
 		tn_free(s->ttviews[i]);
 	tn_free(s->ttviews);
 	tn_free(s->files);
+	forget_inlined_tables(s);
+	tn_free(s->inl_known);
 	session_set_commit_info(s, NULL, NULL, NULL);
 	tn_buf_release(&s->changes);
 	duck_close(s->duck);
@@ -277,12 +291,9 @@ int sess_read_snapshot(struct session *s, int64_t *n, struct tn_err *err)
 
 int sess_count_result(struct session *s, int64_t n, struct duck_result **res, struct tn_err *err)
 {
-	char sql[96];
-
 	if (!res)
 		return 0;
-	snprintf(sql, sizeof(sql), "SELECT CAST(%lld AS BIGINT) AS \"Count\"", (long long)n);
-	return duck_query(s->duck, sql, res, err);
+	return duck_count_result(s->duck, n, res, err);
 }
 
 int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t, int files,
@@ -687,6 +698,7 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 		rc = run_write(s, st, &rows, err);
 	if (rc) {
 		catalog_rollback_to(s->cat, "tarn_stmt");
+		forget_inlined_tables(s);
 		drop_files(s, nfiles);
 		tn_buf_truncate(&s->changes, nchanges);
 		s->next_catalog_id = cat_id;

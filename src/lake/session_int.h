@@ -35,7 +35,9 @@ struct session {
 	int stmt_seq;
 	int query_is_select;
 	int64_t inline_limit;   /* data_inlining_row_limit */
-	char *author, *message, *extra; /* for the next commit */    /* the running query has no side effects */
+	char *author, *message, *extra; /* for the next commit */
+	char **inl_known;       /* inlined-data tables known to exist */
+	size_t ninl_known, ainl_known;    /* the running query has no side effects */
 };
 
 /* session.c */

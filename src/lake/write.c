@@ -342,6 +342,9 @@ static int inlined_table(struct session *s, struct lk_table *t, char **name, str
 	int rc = layout_version(s, t, &sv, err);
 
 	*name = tn_xprintf("ducklake_inlined_data_%lld_%lld", (long long)t->id, (long long)sv);
+	for (i = 0; !rc && i < s->ninl_known; i++)
+		if (!strcmp(s->inl_known[i], *name))
+			return 0;
 	tn_buf_adds(&q, "CREATE TABLE IF NOT EXISTS ");
 	tn_buf_add_sqlid(&q, *name);
 	tn_buf_adds(&q, " (row_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT");
@@ -366,6 +369,10 @@ static int inlined_table(struct session *s, struct lk_table *t, char **name, str
 			rc = rc < 0 ? rc : 0;
 			catalog_finalize(st);
 		}
+	}
+	if (!rc) {
+		TN_GROW(s->inl_known, s->ainl_known, s->ninl_known + 1);
+		s->inl_known[s->ninl_known++] = tn_strdup(*name);
 	}
 	tn_buf_release(&q);
 	return rc;
