@@ -12,6 +12,7 @@
 #include "base/tn_util.h"
 
 #include <signal.h>
+#include <strings.h>
 
 void sess_crashpoint(const char *name)
 {
@@ -742,6 +743,49 @@ static int txn_stmt(struct session *s, enum sql_kind kind, struct tn_err *err)
 	}
 }
 
+/* CALL tarn_set_commit_message('author', 'message' [, 'extra']): the
+ * author and message of the next commit, as DuckLake's set_commit_message. */
+static int commit_message_call(struct session *s, const char *sql, int *handled, struct tn_err *err)
+{
+	static const char head[] = "tarn_set_commit_message";
+	struct duck_result *r = NULL;
+	const char *p = sql;
+	char *q, *v[3] = { NULL, NULL, NULL };
+	size_t i;
+	int rc;
+
+	*handled = 0;
+	if (strncasecmp(p, "CALL", 4))
+		return 0;
+	for (p += 4; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	if (strncasecmp(p, head, sizeof(head) - 1))
+		return 0;
+	*handled = 1;
+	p += sizeof(head) - 1;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	{
+		const char *close = strrchr(p, ')');
+		if (*p != '(' || !close)
+			return tn_err_set(err, TN_EINVAL, "usage: CALL tarn_set_commit_message('author', 'message' [, 'extra'])");
+		/* The arguments become a select list: evaluated by DuckDB, never pasted. */
+		q = tn_xprintf("SELECT %.*s", (int)(close - p - 1), p + 1);
+	}
+	rc = duck_query(s->duck, q, &r, err);
+	tn_free(q);
+	if (!rc && (duck_result_ncols(r) < 2 || duck_result_ncols(r) > 3 || duck_result_nrows(r) != 1))
+		rc = tn_err_set(err, TN_EINVAL, "usage: CALL tarn_set_commit_message('author', 'message' [, 'extra'])");
+	for (i = 0; !rc && i < duck_result_ncols(r); i++)
+		v[i] = duck_result_text(r, i, 0);
+	if (!rc)
+		session_set_commit_info(s, v[0], v[1], v[2]);
+	for (i = 0; i < 3; i++)
+		tn_free(v[i]);
+	duck_result_free(r);
+	return rc;
+}
+
 static int exec_one(struct session *s, const char *text, struct duck_result **res, struct tn_err *err)
 {
 	struct sql_stmt *st = NULL;
@@ -755,11 +799,16 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		rc = run_query(s, st->text, res, err);
 		s->query_is_select = 0;
 		break;
-	case SQL_PASSTHROUGH:
+	case SQL_PASSTHROUGH: {
+		int handled;
+		rc = commit_message_call(s, st->text, &handled, err);
+		if (rc || handled)
+			break;
 		rc = check_passthrough(st->text, err);
 		if (!rc)
 			rc = run_query(s, st->text, res, err);
 		break;
+	}
 	case SQL_BEGIN:
 	case SQL_COMMIT:
 	case SQL_ROLLBACK:
