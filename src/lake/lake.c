@@ -214,9 +214,12 @@ static int check_version(struct catalog *cat, struct tn_err *err)
 	int rc, ok = 0;
 	char *v = NULL;
 
-	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'version'", &st, err);
+	struct tn_err perr = TN_ERR_INIT;
+
+	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'version'", &st, &perr);
 	if (rc)
-		return tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog", catalog_path(cat));
+		return tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog (%s); is --lake pointing at "
+				  "the right folder?", catalog_path(cat), perr.msg);
 	if (catalog_step(st, err) == 1) {
 		v = catalog_col_dup(st, 0);
 		ok = v && !strcmp(v, LAKE_FORMAT_VERSION);
