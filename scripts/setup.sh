@@ -40,6 +40,24 @@ HDR_PKG="duckdb@$DUCK_VER"
 HDR_TGZ="duckdb-$DUCK_VER.tgz"
 HDR_SHA=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
 
+# s3rver, pinned: the S3-compatible server the S3 tests start on loopback
+# (test/e2e/t3*-s3-*.sh). Installed with its locked dependencies into
+# deps/node (ignored by git); the tests run its bin with node, no npx.
+S3RVER_VER=3.7.1
+install_s3rver() {
+	local nd="$deps/node" have
+	have=$(node -p "require('$nd/node_modules/s3rver/package.json').version" 2>/dev/null || true)
+	if [ "$have" = "$S3RVER_VER" ]; then
+		echo "setup: s3rver $S3RVER_VER present in $nd"
+		return 0
+	fi
+	echo "setup: installing s3rver $S3RVER_VER from the npm registry into $nd"
+	mkdir -p "$nd"
+	[ -f "$nd/package.json" ] || echo '{"private": true}' > "$nd/package.json"
+	(cd "$nd" && npm install --silent --no-audit --no-fund --save-exact "s3rver@$S3RVER_VER" >/dev/null)
+}
+install_s3rver
+
 dd="$deps/duckdb"
 if [ -f "$dd/lib/libduckdb.so" ] && [ -f "$dd/include/duckdb.h" ] && [ "$(cat "$dd/VERSION" 2>/dev/null)" = "$DUCK_VER" ]; then
 	echo "setup: DuckDB $DUCK_VER present in $dd"
