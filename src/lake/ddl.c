@@ -81,7 +81,7 @@ static int create_schema(struct session *s, struct sql_stmt *st, struct tn_err *
 		return st->if_not_exists ? 0 : tn_err_set(err, TN_ECONFLICT,
 			"Schema with name %s already exists", st->target.name);
 	tn_uuid7(uuid);
-	path = object_path(st->target.name, uuid);
+	path = lake_schema_path(s->lk->data_path, st->target.name, uuid);
 	rc = catalog_prepare(s->cat, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, 1)", &q, err);
 	if (!rc) {
 		catalog_bind_int(q, 1, s->next_catalog_id++);

@@ -8,6 +8,7 @@
 #include "lake/lake_int.h"
 #include "base/tn_mem.h"
 #include "base/tn_fs.h"
+#include "store/store.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -67,14 +68,54 @@ struct refs {
 	size_t n, alloc;
 };
 
+/* What a remote store holds, listed once: keys (sorted) and sizes. */
+struct listing {
+	char **keys;
+	int64_t *sizes;
+	size_t n, alloc, asz;
+};
+
+static int list_one(void *arg, const char *key, int64_t size)
+{
+	struct listing *l = arg;
+
+	TN_GROW(l->keys, l->alloc, l->n + 1);
+	TN_GROW(l->sizes, l->asz, l->n + 1);
+	l->keys[l->n] = tn_strdup(key);
+	l->sizes[l->n++] = size;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Size of a lake file: from the file system, or from the store's listing. */
+static int size_of(struct lake *lk, const struct listing *l, const char *path, int64_t *size)
+{
+	struct tn_err e = TN_ERR_INIT;
+	const char *key;
+	char **hit;
+
+	if (!lk->remote)
+		return tn_fs_size(path, size, &e);
+	key = files_key(lk, path);
+	hit = key ? bsearch(&key, l->keys, l->n, sizeof(char *), cmp_key) : NULL;
+	if (!hit)
+		return TN_ENOTFOUND;
+	*size = l->sizes[hit - l->keys];
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Every referenced file: present, of its recorded size (when some snapshot sees it). */
-static int check_files(struct lake *lk, struct catalog *cat, struct lake_fsck_report *rep, struct refs *refs,
-		       struct tn_err *err)
+static int check_files(struct lake *lk, struct catalog *cat, const struct listing *l,
+		       struct lake_fsck_report *rep, struct refs *refs, struct tn_err *err)
 {
 	struct catalog_stmt *st;
 	int rc = catalog_prepare(cat,
@@ -94,10 +135,9 @@ static int check_files(struct lake *lk, struct catalog *cat, struct lake_fsck_re
 		char *dir = tn_xprintf("%s%s", lk->data_path, tdir ? tdir : "");
 		char *path = meta_resolve(dir, rel ? rel : "", (int)catalog_col_int(st, 1));
 		int64_t size = 0;
-		struct tn_err e = TN_ERR_INIT;
 
 		tn_free(dir);
-		if (live && tn_fs_size(path, &size, &e))
+		if (live && size_of(lk, l, path, &size))
 			problem(rep, tn_xprintf("%s file %s is missing", catalog_col_text(st, 6), path));
 		else if (live && size != catalog_col_int(st, 2))
 			problem(rep, tn_xprintf("%s file %s has %lld bytes, the catalog says %lld",
@@ -137,9 +177,29 @@ static void find_orphans(const char *root, const char *dir, struct refs *refs, s
 	closedir(d);
 }
 
+static void remote_orphans(struct lake *lk, const struct listing *l, struct refs *refs,
+			   struct lake_fsck_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		size_t n = strlen(l->keys[i]);
+		char *path;
+		if (n < 8 || strcmp(l->keys[i] + n - 8, ".parquet"))
+			continue;
+		path = tn_xprintf("%s%s", store_url(lk->store), l->keys[i]);
+		if (!bsearch(&path, refs->paths, refs->n, sizeof(char *), cmp_str)) {
+			rep->orphans = tn_realloc(rep->orphans, (rep->norphans + 1) * sizeof(char *));
+			rep->orphans[rep->norphans++] = tn_strdup(l->keys[i]);
+		}
+		tn_free(path);
+	}
+}
+
 int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err)
 {
 	struct catalog *cat = NULL;
+	struct listing l = { NULL, NULL, 0, 0, 0 };
 	struct refs refs = { NULL, 0, 0 };
 	char *integrity = NULL;
 	size_t i;
@@ -158,9 +218,16 @@ int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err)
 	if (!rc)
 		rc = catalog_get_int(cat, "SELECT count(DISTINCT table_id) FROM ducklake_table WHERE end_snapshot IS NULL",
 				     &rep->tables, NULL, err, 0);
+	if (!rc && lk->remote) {
+		rc = store_list(lk->store, "", list_one, &l, err);
+		/* store_list gives keys in byte order, which is what bsearch needs. */
+	}
 	if (!rc)
-		rc = check_files(lk, cat, rep, &refs, err);
-	if (!rc) {
+		rc = check_files(lk, cat, &l, rep, &refs, err);
+	if (!rc && lk->remote) {
+		qsort(refs.paths, refs.n, sizeof(char *), cmp_str);
+		remote_orphans(lk, &l, &refs, rep);
+	} else if (!rc) {
 		char *root = tn_strdup(lk->data_path);
 		size_t n = strlen(root);
 		if (n > 1 && root[n - 1] == '/')
@@ -172,6 +239,10 @@ int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err)
 	for (i = 0; i < refs.n; i++)
 		tn_free(refs.paths[i]);
 	tn_free(refs.paths);
+	for (i = 0; i < l.n; i++)
+		tn_free(l.keys[i]);
+	tn_free(l.keys);
+	tn_free(l.sizes);
 	tn_free(integrity);
 	catalog_close(cat);
 	return rc;

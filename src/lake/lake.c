@@ -8,6 +8,7 @@
 #include "base/tn_mem.h"
 #include "base/tn_fs.h"
 #include "base/tn_util.h"
+#include "store/store.h"
 
 #include <time.h>
 
@@ -48,6 +49,25 @@ static const char *ddl =
 	"CREATE INDEX tarn_column_table ON ducklake_column(table_id, column_id);"
 	"CREATE INDEX tarn_table_name ON ducklake_table(table_name, table_id);"
 	"CREATE INDEX tarn_file_stats ON ducklake_file_column_stats(table_id, column_id, data_file_id);";
+
+char *lake_schema_path(const char *data_path, const char *name, const char *uuid)
+{
+	const char *p;
+	int plain = *name != '\0' && strlen(name) < 200;
+
+	for (p = name; plain && *p; p++)
+		plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == '_' || *p == '-';
+	if (!plain)
+		name = uuid;
+	/* A lake in a bucket follows the lab's layout: the default schema in
+	 * stage/, every other schema in marts/<schema>/. */
+	if (!strncmp(data_path, "s3://", 5) && !strcmp(name, "main"))
+		return tn_strdup("stage/");
+	if (!strncmp(data_path, "s3://", 5))
+		return tn_xprintf("marts/%s/", name);
+	return tn_xprintf("%s/", name);
+}
 
 void lake_format_time(int64_t us, char out[40])
 {
@@ -114,10 +134,13 @@ int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inli
 				       "(0, 'created_schema:\"main\"', NULL, NULL, NULL)", err);
 	tn_uuid7(uuid);
 	if (!rc)
-		rc = catalog_prepare(cat, "INSERT INTO ducklake_schema VALUES (0, ?, 0, NULL, 'main', 'main/', 1)",
+		rc = catalog_prepare(cat, "INSERT INTO ducklake_schema VALUES (0, ?, 0, NULL, 'main', ?, 1)",
 				     &st, err);
 	if (!rc) {
+		char *sp = lake_schema_path(data_path, "main", uuid);
 		catalog_bind_text(st, 1, uuid);
+		catalog_bind_text(st, 2, sp);
+		tn_free(sp);
 		rc = catalog_step(st, err);
 		catalog_finalize(st);
 	}
@@ -134,6 +157,29 @@ static char *with_slash(const char *p)
 	return (n && p[n - 1] == '/') ? tn_strdup(p) : tn_xprintf("%s/", p);
 }
 
+/* Open the data path's store once, so a bad path or bucket fails init
+ * rather than the first write (a listing proves the bucket and keys work). */
+static int count_one(void *arg, const char *key, int64_t size)
+{
+	(void)key;
+	(void)size;
+	(*(int *)arg)++;
+	return 1; /* one is enough */
+}
+
+static int check_store(const char *data, struct tn_err *err)
+{
+	struct store *st = NULL;
+	int n = 0, rc = store_open(&st, data, NULL, err);
+
+	if (!rc)
+		rc = store_list(st, "", count_one, &n, err);
+	if (rc == 1)
+		rc = 0;
+	store_close(st);
+	return rc;
+}
+
 int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err)
 {
 	char *abs = tn_fs_abspath(dir);
@@ -147,10 +193,12 @@ int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err 
 				abs, catp);
 		goto out;
 	}
-	if (opts && opts->data_path) {
+	if (opts && opts->data_path && !strncmp(opts->data_path, "s3://", 5)) {
+		tmp = tn_strdup(opts->data_path);
+	} else if (opts && opts->data_path) {
 		if (strstr(opts->data_path, "://")) {
 			rc = tn_err_set(err, TN_EUNSUPPORTED,
-					"data path %s: only local folders are supported in this build",
+					"data path %s: use a local folder or s3://bucket/prefix/",
 					opts->data_path);
 			goto out;
 		}
@@ -162,7 +210,7 @@ int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err 
 	tn_free(tmp);
 	rc = tn_fs_mkdirs(abs, err);
 	if (!rc)
-		rc = tn_fs_mkdirs(data, err);
+		rc = check_store(data, err);
 	if (!rc)
 		rc = catalog_open(&cat, catp, 1, err);
 	if (!rc)
@@ -257,18 +305,23 @@ int lake_open(struct lake **out, const char *dir, struct tn_err *err)
 	catalog_close(cat);
 	if (rc)
 		goto fail;
-	if (strstr(dp, "://")) {
-		rc = tn_err_set(err, TN_EUNSUPPORTED, "lake %s keeps its data at %s; only local data "
-				"paths are supported in this build", lk->dir, dp);
+	if (!strncmp(dp, "s3://", 5)) {
+		lk->data_path = with_slash(dp);
+	} else if (strstr(dp, "://")) {
+		rc = tn_err_set(err, TN_EUNSUPPORTED, "lake %s keeps its data at %s, which this build "
+				"cannot reach (local folders and s3:// only)", lk->dir, dp);
 		goto fail;
-	}
-	lk->data_path = dp[0] == '/' ? with_slash(dp) : NULL;
-	if (!lk->data_path) {
+	} else {
 		/* A relative data path is relative to the catalog's folder. */
-		char *j = tn_fs_join(lk->dir, dp);
+		char *j = dp[0] == '/' ? tn_strdup(dp) : tn_fs_join(lk->dir, dp);
 		lk->data_path = with_slash(j);
 		tn_free(j);
 	}
+	rc = store_open(&lk->store, lk->data_path, NULL, err);
+	if (rc)
+		goto fail;
+	lk->remote = strcmp(store_kind(lk->store), "local") != 0;
+	lk->tmp_dir = tn_fs_join(lk->dir, ".tmp");
 	tn_free(dp);
 	*out = lk;
 	return 0;
@@ -282,9 +335,11 @@ void lake_close(struct lake *lk)
 {
 	if (!lk)
 		return;
+	store_close(lk->store);
 	tn_free(lk->dir);
 	tn_free(lk->catalog_path);
 	tn_free(lk->data_path);
+	tn_free(lk->tmp_dir);
 	tn_free(lk);
 }
 

@@ -16,10 +16,15 @@
 #define LAKE_FORMAT_VERSION "1.0"
 #define LAKE_DEFAULT_SCHEMA "main"
 
+struct store;
+
 struct lake {
 	char *dir;          /* absolute lake folder */
 	char *catalog_path; /* <dir>/catalog.sqlite */
-	char *data_path;    /* absolute, ends with '/' */
+	char *data_path;    /* absolute path or s3:// URL, ends with '/' */
+	struct store *store;/* where the data files live */
+	int remote;         /* the store is not the local file system */
+	char *tmp_dir;      /* <dir>/.tmp/: files being written for a remote store */
 };
 
 /* A column of a table at one snapshot (a tree for nested types). */
@@ -43,9 +48,12 @@ struct lk_file {
 	int64_t record_count;
 	int64_t size;
 	int64_t row_id_start;
-	char *path;          /* absolute */
+	char *path;          /* absolute path or URL */
+	char *local;         /* a local copy DuckDB can read (files_fetch) */
 	int64_t del_id;      /* 0 = no delete file */
-	char *del_path;      /* absolute, NULL if none */
+	char *del_path;      /* absolute path or URL, NULL if none */
+	char *del_local;
+	int64_t del_size;
 	int64_t del_count;
 	int64_t del_begin;
 };
@@ -105,6 +113,10 @@ struct lk_snap {
 /* ---- lake.c ---- */
 int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inline_limit,
 			struct tn_err *err);
+/* Folder (relative to the data path, ends with '/') of a new schema: its
+ * name when plain, else its uuid; in a bucket, stage/ and marts/<name>/.
+ * Owned by the caller. */
+char *lake_schema_path(const char *data_path, const char *name, const char *uuid);
 /* "2026-11-22 07:00:00.123456+00" for a time in microseconds. */
 void lake_format_time(int64_t us, char out[40]);
 
@@ -135,6 +147,29 @@ struct lk_column *meta_find_column(struct lk_table *t, const char *name);
 char *meta_duck_type(const struct lk_column *c);
 /* Resolve a stored path against its parent folder. */
 char *meta_resolve(const char *parent, const char *path, int relative);
+
+/* ---- files.c: the lake's files on its store ---- */
+
+/* A file being written: DuckDB writes `local`; `path` is where it lives. */
+struct lk_out {
+	char *path;   /* absolute path or URL in the lake */
+	char *local;  /* where DuckDB writes it (== path for a local store) */
+};
+/* Prepare writing file `name` into folder `dir` (a resolved table folder). */
+int files_out_begin(struct lake *lk, const char *dir, const char *name, struct lk_out *o,
+		    struct tn_err *err);
+/* Make the written file durable where it lives: fsync (local) or upload and
+ * verify its size (remote). *size and *footer from the local bytes. */
+int files_out_seal(struct lake *lk, struct lk_out *o, int64_t *size, int64_t *footer,
+		   struct tn_err *err);
+/* Forget the local temp copy (remote) and free the names. */
+void files_out_release(struct lake *lk, struct lk_out *o);
+/* Remove a file of the lake (missing is fine). */
+int files_remove(struct lake *lk, const char *path, struct tn_err *err);
+/* Fill local/del_local of every file of t (downloads into the cache). */
+int files_fetch(struct lake *lk, struct lk_table *t, struct tn_err *err);
+/* Key of a lake path in the store (borrowed, points into path), or NULL. */
+const char *files_key(struct lake *lk, const char *path);
 
 /* ---- scan.c: SQL that reads a table at a snapshot ---- */
 /* A SELECT returning the table's columns. With `positions`, also

@@ -167,7 +167,9 @@ void meta_table_free(struct lk_table *t)
 	meta_columns_free(t->cols, t->ncols);
 	for (i = 0; i < t->nfiles; i++) {
 		tn_free(t->files[i].path);
+		tn_free(t->files[i].local);
 		tn_free(t->files[i].del_path);
+		tn_free(t->files[i].del_local);
 	}
 	tn_free(t->files);
 	for (i = 0; i < t->nvers; i++) {
@@ -407,7 +409,7 @@ int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, st
 	rc = catalog_prepare(cat,
 		"SELECT f.data_file_id, f.begin_snapshot, f.record_count, f.file_size_bytes, f.row_id_start, "
 		"f.path, f.path_is_relative, d.delete_file_id, d.path, d.path_is_relative, d.delete_count, "
-		"d.begin_snapshot FROM ducklake_data_file f LEFT JOIN ducklake_delete_file d ON "
+		"d.begin_snapshot, d.file_size_bytes FROM ducklake_data_file f LEFT JOIN ducklake_delete_file d ON "
 		"d.data_file_id = f.data_file_id AND " VALID("d.") " WHERE f.table_id = ?1 AND " VALID("f.")
 		" ORDER BY f.data_file_id", &st, err);
 	if (rc)
@@ -431,6 +433,7 @@ int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, st
 						   (int)catalog_col_int(st, 9));
 			f->del_count = catalog_col_int(st, 10);
 			f->del_begin = catalog_col_int(st, 11);
+			f->del_size = catalog_col_int(st, 12);
 		}
 	}
 	catalog_finalize(st);

@@ -94,17 +94,35 @@ static size_t path_list(const struct lk_table *t, const size_t *idx, size_t n, i
 			continue;
 		if (k++)
 			tn_buf_addc(b, ',');
-		tn_buf_add_sqlstr(b, dels ? f->del_path : f->path);
+		tn_buf_add_sqlstr(b, dels ? (f->del_local ? f->del_local : f->del_path) :
+				  (f->local ? f->local : f->path));
 	}
 	tn_buf_addc(b, ']');
 	return k;
 }
 
+/* Rows of __d whose position is in the delete file of their data file. The
+ * delete file is matched to its data file by name here, not by the
+ * file_path it holds, so copies in a read cache work too. */
 static void not_deleted(const struct lk_table *t, const size_t *idx, size_t n, struct tn_buf *b)
 {
+	size_t i, k = 0;
+
 	tn_buf_adds(b, " WHERE NOT EXISTS (SELECT 1 FROM read_parquet(");
 	path_list(t, idx, n, 1, 1, b);
-	tn_buf_adds(b, ") AS __x WHERE __x.file_path = __d.__tarn_file AND __x.pos = __d.file_row_number)");
+	tn_buf_adds(b, ", filename = '__tarn_dfile') AS __x JOIN (VALUES ");
+	for (i = 0; i < n; i++) {
+		const struct lk_file *f = &t->files[idx[i]];
+		if (!f->del_path)
+			continue;
+		tn_buf_adds(b, k++ ? ", (" : "(");
+		tn_buf_add_sqlstr(b, f->del_local ? f->del_local : f->del_path);
+		tn_buf_addc(b, ',');
+		tn_buf_add_sqlstr(b, f->local ? f->local : f->path);
+		tn_buf_addc(b, ')');
+	}
+	tn_buf_adds(b, ") AS __dm(__tarn_dname, __tarn_fname) ON __dm.__tarn_dname = __x.__tarn_dfile "
+			"WHERE __dm.__tarn_fname = __d.__tarn_file AND __x.pos = __d.file_row_number)");
 }
 
 /* One layout group: files idx[0..n) share the select list `key`. */
@@ -122,8 +140,9 @@ static void group_scan(const struct lk_table *t, const size_t *idx, size_t n, co
 		path_list(t, idx, n, -1, 0, b);
 		tn_buf_adds(b, ", filename = '__tarn_file', file_row_number = true) AS __d JOIN (VALUES ");
 		for (i = 0; i < n; i++) {
+			const struct lk_file *f = &t->files[idx[i]];
 			tn_buf_adds(b, i ? ", (" : "(");
-			tn_buf_add_sqlstr(b, t->files[idx[i]].path);
+			tn_buf_add_sqlstr(b, f->local ? f->local : f->path);
 			tn_buf_addf(b, ", CAST(%lld AS BIGINT))", (long long)t->files[idx[i]].id);
 		}
 		tn_buf_adds(b, ") AS __m(__tarn_fname, __tarn_fid) ON __m.__tarn_fname = __d.__tarn_file");

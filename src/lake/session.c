@@ -72,7 +72,7 @@ static void drop_files(struct session *s, size_t from)
 	size_t i;
 
 	for (i = from; i < s->nfiles; i++) {
-		tn_fs_remove(s->files[i], &ignore);
+		files_remove(s->lk, s->files[i], &ignore);
 		tn_free(s->files[i]);
 	}
 	s->nfiles = from;
@@ -307,6 +307,8 @@ int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t
 		rc = meta_table(s->lk, s->cat, nm->schema, nm->name, n, t, err);
 	if (!rc && files)
 		rc = meta_load_files(s->lk, s->cat, *t, err);
+	if (!rc && files)
+		rc = files_fetch(s->lk, *t, err);
 	if (rc && *t) {
 		meta_table_free(*t);
 		*t = NULL;
@@ -344,6 +346,8 @@ static int mirror_table(struct session *s, int64_t table_id, int64_t n, int note
 
 	if (!rc)
 		rc = meta_load_files(s->lk, s->cat, t, err);
+	if (!rc)
+		rc = files_fetch(s->lk, t, err);
 	if (!rc) {
 		tn_buf_add_sqlid(&name, t->schema);
 		tn_buf_addc(&name, '.');

@@ -372,7 +372,9 @@ static int prune_files(struct session *s, struct lk_table *t, const struct pred 
 			for (b = 0; b < 8; b++)
 				*hash = (*hash ^ ((id >> (8 * b)) & 0xff)) * 1099511628211ULL;
 			tn_free(t->files[i].path);
+			tn_free(t->files[i].local);
 			tn_free(t->files[i].del_path);
+			tn_free(t->files[i].del_local);
 			continue;
 		}
 		t->files[j++] = t->files[i];
@@ -423,7 +425,9 @@ static int table_view(struct session *s, const char *schema, const char *name, i
 		tn_xprintf("t%lld_v%lld", (long long)t->id, (long long)n);
 	if (!have_tt(s, *view)) {
 		tn_buf_addf(&q, "CREATE OR REPLACE VIEW __tarn_tt.%s AS ", *view);
-		rc = scan_sql(t, 0, &q, err);
+		rc = files_fetch(s->lk, t, err);
+		if (!rc)
+			rc = scan_sql(t, 0, &q, err);
 		if (!rc)
 			rc = duck_exec(s->duck, q.buf, err);
 		if (!rc) {

@@ -184,37 +184,16 @@ static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, 
 	return rc;
 }
 
-/* Parquet ends with <4-byte footer length><"PAR1">. */
-static int footer_size(const char *path, int64_t size, int64_t *out, struct tn_err *err)
-{
-	unsigned char tail[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	*out = 0;
-	if (fd < 0)
-		return tn_err_set(err, TN_EIO, "cannot open %s: %s", path, strerror(errno));
-	n = size >= 8 ? pread(fd, tail, 8, (off_t)(size - 8)) : -1;
-	close(fd);
-	if (n != 8 || memcmp(tail + 4, "PAR1", 4))
-		return tn_err_set(err, TN_EIO, "%s is not a complete Parquet file", path);
-	*out = (int64_t)tail[0] | (int64_t)tail[1] << 8 | (int64_t)tail[2] << 16 | (int64_t)tail[3] << 24;
-	return 0;
-}
-
-/* Make a written file durable and learn its size and footer size. */
-static int seal_file(struct session *s, const char *path, int64_t *size, int64_t *footer,
+/* Make a written file durable where it lives (fsync, or upload + verify);
+ * tracked first, so a failed transaction removes it. */
+static int seal_file(struct session *s, struct lk_out *o, int64_t *size, int64_t *footer,
 		     struct tn_err *err)
 {
 	int rc;
 
-	sess_track_file(s, path);
+	sess_track_file(s, o->path);
 	sess_crashpoint("after_data_write");
-	rc = tn_fs_sync_file(path, err);
-	if (!rc)
-		rc = tn_fs_size(path, size, err);
-	if (!rc)
-		rc = footer_size(path, *size, footer, err);
+	rc = files_out_seal(s->lk, o, size, footer, err);
 	sess_crashpoint("after_data_sync");
 	return rc;
 }
@@ -268,16 +247,15 @@ static int register_data_file(struct session *s, struct lk_table *t, const char 
 	catalog_bind_int(st, 8, row_start);
 	rc = catalog_step(st, err);
 	catalog_finalize(st);
-	if (rc < 0)
-		return rc;
-	return bump_table_stats(s, t->id, rows, size, err);
+	return rc < 0 ? rc : 0;
 }
 
 int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
 	       struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	char uuid[37], *rel, *path;
+	struct lk_out o = { NULL, NULL };
+	char uuid[37], *rel;
 	int64_t size = 0, footer = 0, file_id = 0;
 	char *count = NULL;
 	int rc;
@@ -285,10 +263,9 @@ int write_rows(struct session *s, struct lk_table *t, const char *select_sql, in
 	*rows = 0;
 	tn_uuid7(uuid);
 	rel = tn_xprintf("ducklake-%s.parquet", uuid);
-	path = tn_xprintf("%s%s", t->dir, rel);
-	rc = tn_fs_mkdirs(t->dir, err);
+	rc = files_out_begin(s->lk, t->dir, rel, &o, err);
 	tn_buf_addf(&q, "COPY (%s) TO ", select_sql);
-	tn_buf_add_sqlstr(&q, path);
+	tn_buf_add_sqlstr(&q, o.local ? o.local : "");
 	tn_buf_adds(&q, " (FORMAT parquet, FIELD_IDS {");
 	field_entries(t->cols, t->ncols, &q);
 	tn_buf_adds(&q, "})");
@@ -296,26 +273,33 @@ int write_rows(struct session *s, struct lk_table *t, const char *select_sql, in
 		rc = duck_query_text(s->duck, q.buf, &count, err);
 	if (rc) {
 		struct tn_err ignore = TN_ERR_INIT;
-		tn_fs_remove(path, &ignore);
+		if (o.local)
+			tn_fs_remove(o.local, &ignore);
 		goto out;
 	}
 	rc = tn_parse_int64(count ? count : "0", rows, "row count", err);
 	if (!rc && *rows == 0) {
-		rc = tn_fs_remove(path, err);
+		rc = tn_fs_remove(o.local, err);
 		goto out;
 	}
+	/* Statistics come from the local bytes, before a remote copy is made. */
 	if (!rc)
-		rc = seal_file(s, path, &size, &footer, err);
+		rc = register_data_file(s, t, rel, *rows, 0, 0, &file_id, err);
 	if (!rc)
-		rc = register_data_file(s, t, rel, *rows, size, footer, &file_id, err);
+		rc = record_stats(s, t, file_id, o.local, err);
 	if (!rc)
-		rc = record_stats(s, t, file_id, path, err);
+		rc = seal_file(s, &o, &size, &footer, err);
+	if (!rc)
+		rc = catalog_run(s->cat, "UPDATE ducklake_data_file SET file_size_bytes = ?, footer_size = ? "
+				 "WHERE data_file_id = ?", err, 3, size, footer, file_id);
+	if (!rc)
+		rc = bump_table_stats(s, t->id, *rows, size, err);
 	if (!rc)
 		sess_change(s, "inserted_into_table:%lld", (long long)t->id);
 out:
+	files_out_release(s->lk, &o);
 	tn_free(count);
 	tn_free(rel);
-	tn_free(path);
 	tn_buf_release(&q);
 	return rc;
 }
@@ -853,28 +837,34 @@ static int write_delete_file(struct session *s, struct lk_table *t, const struct
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct catalog_stmt *st = NULL;
-	char uuid[37], *rel, *path;
+	struct lk_out o = { NULL, NULL };
+	char uuid[37], *rel;
 	int64_t size = 0, footer = 0;
 	int rc;
 
 	tn_uuid7(uuid);
 	rel = tn_xprintf("ducklake-%s-delete.parquet", uuid);
-	path = tn_xprintf("%s%s", t->dir, rel);
+	rc = files_out_begin(s->lk, t->dir, rel, &o, err);
 	tn_buf_adds(&q, "COPY (SELECT CAST(");
 	tn_buf_add_sqlstr(&q, f->path);
 	tn_buf_addf(&q, " AS VARCHAR) AS file_path, pos FROM (SELECT __tarn_pos AS pos FROM %s "
 			"WHERE __tarn_fid = %lld", tmp, (long long)f->id);
 	if (f->del_path) {
 		tn_buf_adds(&q, " UNION ALL SELECT pos FROM read_parquet(");
-		tn_buf_add_sqlstr(&q, f->del_path);
+		tn_buf_add_sqlstr(&q, f->del_local ? f->del_local : f->del_path);
 		tn_buf_addc(&q, ')');
 	}
 	tn_buf_adds(&q, ") ORDER BY pos) TO ");
-	tn_buf_add_sqlstr(&q, path);
+	tn_buf_add_sqlstr(&q, o.local ? o.local : "");
 	tn_buf_adds(&q, " (FORMAT parquet, FIELD_IDS {file_path: 2147483546, pos: 2147483545})");
-	rc = duck_exec(s->duck, q.buf, err);
 	if (!rc)
-		rc = seal_file(s, path, &size, &footer, err);
+		rc = duck_exec(s->duck, q.buf, err);
+	if (rc && o.local) {
+		struct tn_err ignore = TN_ERR_INIT;
+		tn_fs_remove(o.local, &ignore);
+	}
+	if (!rc)
+		rc = seal_file(s, &o, &size, &footer, err);
 	if (!rc && f->del_id)
 		rc = end_rows(s, "ducklake_delete_file", "delete_file_id", f->del_id, err);
 	if (!rc)
@@ -893,9 +883,9 @@ static int write_delete_file(struct session *s, struct lk_table *t, const struct
 		rc = rc < 0 ? rc : 0;
 	}
 	catalog_finalize(st);
+	files_out_release(s->lk, &o);
 	tn_buf_release(&q);
 	tn_free(rel);
-	tn_free(path);
 	return rc;
 }
 

@@ -19,6 +19,7 @@ struct slt_engine {
 	char *path;           /* duckdb: the database file; tarn: the lake folder */
 	struct duck *duck;    /* duckdb */
 	struct lake *lake;    /* tarn */
+	char *data_path;      /* tarn: the lake's data path when not the default */
 };
 
 struct slt_conn {
@@ -34,6 +35,7 @@ static void engine_free(struct slt_engine *e)
 	if (!e)
 		return;
 	tn_free(e->path);
+	tn_free(e->data_path);
 	tn_free(e);
 }
 
@@ -133,6 +135,16 @@ static int tarn_open(struct slt_engine **out, const char *test_dir, struct tn_er
 		engine_free(e);
 		*out = NULL;
 		return err->code;
+	}
+	/* TARN_DATA_PATH=s3://bucket/prefix/ runs the suite with the data in a
+	 * bucket, one prefix per test file. */
+	{
+		const char *dp = getenv("TARN_DATA_PATH");
+		const char *base = strrchr(test_dir, '/');
+		if (dp && *dp)
+			e->data_path = tn_xprintf("%s%s%s/", dp, dp[strlen(dp) - 1] == '/' ? "" : "/",
+						  base ? base + 1 : test_dir);
+		opts.data_path = e->data_path;
 	}
 	e->path = tn_fs_join(test_dir, "lake");
 	rc = lake_init(e->path, &opts, err);
