@@ -66,6 +66,8 @@ int cli_cmd_export(struct cli *c, int argc, char **argv);   /* cmd_share.c */
 int cli_cmd_catalog(struct cli *c, int argc, char **argv);  /* cmd_share.c */
 int cli_cmd_tools(struct cli *c, int argc, char **argv);    /* cmd_share.c */
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
+int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
+extern const char cli_usage_storage[];
 
 /* ---- progress (progress.c) ---- */
 

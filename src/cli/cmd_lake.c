@@ -12,12 +12,13 @@
 
 #include <inttypes.h>
 
-enum { INIT_DATA_PATH, INIT_QUIET, INIT_INLINE };
+enum { INIT_DATA_PATH, INIT_QUIET, INIT_INLINE, INIT_DATA };
 
 static const struct cli_opt init_opts[] = {
 	[INIT_DATA_PATH] = { "data-path", 0, 1 },
 	[INIT_QUIET] = { "quiet", 'q', 0 },
 	[INIT_INLINE] = { "inline-limit", 0, 1 },
+	[INIT_DATA] = { "data", 0, 1 },
 };
 
 int cli_cmd_init(struct cli *c, int argc, char **argv)
@@ -39,6 +40,7 @@ int cli_cmd_init(struct cli *c, int argc, char **argv)
 			dir = g.arg;
 			break;
 		case INIT_DATA_PATH:
+		case INIT_DATA:
 			opts.data_path = g.arg;
 			break;
 		case INIT_QUIET:

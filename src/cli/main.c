@@ -19,11 +19,13 @@ static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "init", cli_cmd_init, 0, "create a new, empty lake",
-	  "usage: tarn init [--data-path PATH] [--inline-limit N] [DIR]\n"
+	  "usage: tarn init [--data PATH | s3://BUCKET/PREFIX/] [--inline-limit N] [DIR]\n"
 	  "\n"
 	  "Create a new lake in DIR (default: the --lake folder).\n"
 	  "\n"
-	  "  --data-path PATH  keep the Parquet files in PATH (default: DIR/data/)\n"
+	  "  --data PATH       keep the Parquet files in PATH (default: DIR/data/), or in\n"
+	  "                    a bucket: s3://BUCKET/PREFIX/ with the S3_* settings from\n"
+	  "                    the environment or ./.env (also --data-path)\n"
 	  "  --inline-limit N  keep inserts of at most N rows in the catalog instead of\n"
 	  "                    a Parquet file each (DuckLake data inlining; default 10)\n"
 	  "  -q, --quiet       print nothing on success\n" },
@@ -68,6 +70,8 @@ static const struct cli_cmd commands[] = {
 	  "\n"
 	  "  --format FMT  table (text), csv, json or jsonl (default: table)\n"
 	  "  -q, --quiet   no summary line\n" },
+	{ "storage", cli_cmd_storage, CLI_NEEDS_LAKE, "look at the lake's folder or bucket: ls, du",
+	  cli_usage_storage },
 	{ "ingest", cli_cmd_ingest, CLI_NEEDS_LAKE, "land raw datasets in dated, versioned folders",
 	  cli_usage_ingest },
 	{ "load", cli_cmd_load, CLI_NEEDS_SESSION, "load a raw dataset version into a bronze table",

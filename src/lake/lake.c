@@ -352,3 +352,8 @@ const char *lake_data_path(const struct lake *lk)
 {
 	return lk->data_path;
 }
+
+struct store *lake_store(const struct lake *lk)
+{
+	return lk->store;
+}

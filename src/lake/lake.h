@@ -28,6 +28,8 @@ void lake_close(struct lake *lk);
 /* Borrowed: the lake folder and the data path (ends with '/'). */
 const char *lake_dir(const struct lake *lk);
 const char *lake_data_path(const struct lake *lk);
+/* Borrowed: the store (local folder or bucket) that holds the data path. */
+struct store *lake_store(const struct lake *lk);
 
 
 

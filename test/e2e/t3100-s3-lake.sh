@@ -37,6 +37,27 @@ test_ok 'a cold cache reads the same answers from the bucket' <<'EOF_'
 500,x"
 EOF_
 
+test_ok 'storage ls and du look into the bucket' <<'EOF_'
+	tarn 0 storage ls --format csv stage/ &&
+	expect_out_has "stage/t/ducklake-" &&
+	expect_out_lacks "marts/" &&
+	tarn 0 storage du --format json &&
+	json_check 'sorted(r["folder"] for r in d) == ["marts/sales/", "stage/"] and all(r["bytes"] > 0 for r in d)'
+EOF_
+
+test_ok 'reads through a faulty network give the right answer or a clear error' <<'EOF_'
+	rm -rf "$TARN_CACHE_DIR" &&
+	rules '[{"method":"GET","fault":"truncate","times":1},{"method":"GET","fault":"500","times":1},{"method":"GET","fault":"reset","times":1}]' &&
+	tarn 0 sql --format csv -c "SELECT count(*) AS n, sum(i) AS s FROM t WHERE i < 1000" &&
+	expect_out "n,s
+900,494550" &&
+	rm -rf "$TARN_CACHE_DIR" &&
+	rules '[{"method":"GET","fault":"500"}]' &&
+	expect_rc 1 "$TARN" --lake "$lake" sql -c "SELECT count(*) FROM t" &&
+	expect_err_has "500" &&
+	rules '[]'
+EOF_
+
 test_ok 'fsck checks every object against the bucket' <<'EOF_'
 	tarn 0 fsck &&
 	expect_out_has "0 problems"
