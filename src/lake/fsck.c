@@ -101,7 +101,7 @@ static int size_of(struct lake *lk, const struct listing *l, const char *path, i
 	if (!lk->remote)
 		return tn_fs_size(path, size, &e);
 	key = files_key(lk, path);
-	hit = key ? bsearch(&key, l->keys, l->n, sizeof(char *), cmp_key) : NULL;
+	hit = key && l->n ? bsearch(&key, l->keys, l->n, sizeof(char *), cmp_key) : NULL;
 	if (!hit)
 		return TN_ENOTFOUND;
 	*size = l->sizes[hit - l->keys];
@@ -168,7 +168,7 @@ static void find_orphans(const char *root, const char *dir, struct refs *refs, s
 		if (tn_fs_is_dir(p)) {
 			find_orphans(root, p, refs, rep);
 		} else if (n > 8 && !strcmp(e->d_name + n - 8, ".parquet") &&
-			   !bsearch(&p, refs->paths, refs->n, sizeof(char *), cmp_str)) {
+			   (!refs->n || !bsearch(&p, refs->paths, refs->n, sizeof(char *), cmp_str))) {
 			rep->orphans = tn_realloc(rep->orphans, (rep->norphans + 1) * sizeof(char *));
 			rep->orphans[rep->norphans++] = tn_strdup(p + strlen(root));
 		}
@@ -188,7 +188,7 @@ static void remote_orphans(struct lake *lk, const struct listing *l, struct refs
 		if (n < 8 || strcmp(l->keys[i] + n - 8, ".parquet"))
 			continue;
 		path = tn_xprintf("%s%s", store_url(lk->store), l->keys[i]);
-		if (!bsearch(&path, refs->paths, refs->n, sizeof(char *), cmp_str)) {
+		if (!refs->n || !bsearch(&path, refs->paths, refs->n, sizeof(char *), cmp_str)) {
 			rep->orphans = tn_realloc(rep->orphans, (rep->norphans + 1) * sizeof(char *));
 			rep->orphans[rep->norphans++] = tn_strdup(l->keys[i]);
 		}
@@ -225,14 +225,16 @@ int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err)
 	if (!rc)
 		rc = check_files(lk, cat, &l, rep, &refs, err);
 	if (!rc && lk->remote) {
-		qsort(refs.paths, refs.n, sizeof(char *), cmp_str);
+		if (refs.n)
+			qsort(refs.paths, refs.n, sizeof(char *), cmp_str);
 		remote_orphans(lk, &l, &refs, rep);
 	} else if (!rc) {
 		char *root = tn_strdup(lk->data_path);
 		size_t n = strlen(root);
 		if (n > 1 && root[n - 1] == '/')
 			root[n - 1] = '\0';
-		qsort(refs.paths, refs.n, sizeof(char *), cmp_str);
+		if (refs.n)
+			qsort(refs.paths, refs.n, sizeof(char *), cmp_str);
 		find_orphans(lk->data_path, root, &refs, rep);
 		tn_free(root);
 	}
