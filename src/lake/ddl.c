@@ -373,7 +373,9 @@ static int drop_object(struct session *s, struct sql_stmt *st, int is_view, stru
 	}
 	if (st->cascade)
 		return tn_err_set(err, TN_EUNSUPPORTED, "DROP ... CASCADE is not supported on lake objects");
-	rc = end_object(s, id, is_view, err);
+	rc = is_view ? 0 : sess_check_conflict(s, id, st->target.name, SESS_OP_DDL, err);
+	if (!rc)
+		rc = end_object(s, id, is_view, err);
 	if (!rc) {
 		sess_change(s, "dropped_%s:%lld", is_view ? "view" : "table", (long long)id);
 		s->schema_changed = 1;
@@ -820,6 +822,8 @@ static int alter_table(struct session *s, struct sql_stmt *st, struct tn_err *er
 	}
 	if (!rc)
 		rc = meta_load_files(s->lk, s->cat, t, err);
+	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DDL, err);
 	if (!rc && st->alter != SQL_ALTER_RENAME_TABLE && st->alter != SQL_ALTER_SET_DEFAULT &&
 	    st->alter != SQL_ALTER_DROP_DEFAULT)
 		rc = written_in_txn(s, t->id, err);

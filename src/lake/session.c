@@ -48,6 +48,7 @@ int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 	s->lk = lk;
 	s->mirror_snap = -1;
 	tn_buf_init(&s->changes, TN_BUF_NOMAX);
+	tn_buf_init(&s->theirs, TN_BUF_NOMAX);
 	rc = catalog_open(&s->cat, lk->catalog_path, 0, err);
 	if (!rc)
 		rc = duck_open(&s->duck, NULL, err);
@@ -137,6 +138,7 @@ void session_close(struct session *s)
 	tn_free(s->inl_known);
 	session_set_commit_info(s, NULL, NULL, NULL);
 	tn_buf_release(&s->changes);
+	tn_buf_release(&s->theirs);
 	duck_close(s->duck);
 	catalog_close(s->cat);
 	tn_free(s);
@@ -152,6 +154,73 @@ struct duck *session_duck(struct session *s)
 	return s->duck;
 }
 
+/* The changes_made of the snapshots committed by others since this
+ * transaction's snapshot, as one comma-separated list. */
+static int load_their_changes(struct session *s, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc;
+
+	tn_buf_reset(&s->theirs);
+	rc = catalog_prepare(s->cat, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
+				     "WHERE snapshot_id > ? AND snapshot_id <= ? ORDER BY snapshot_id", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, s->read_snap);
+	catalog_bind_int(st, 2, s->base.id);
+	while ((rc = catalog_step(st, err)) == 1) {
+		const char *c = catalog_col_text(st, 1);
+		if (c && *c)
+			tn_buf_addf(&s->theirs, "%s%s", s->theirs.len ? "," : "", c);
+	}
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Did they make a change `kind` ("inserted_into_table", ...) to table id? */
+static int they_did(struct session *s, const char *kind, int64_t table_id)
+{
+	char needle[96];
+	const char *p;
+	size_t n;
+
+	n = (size_t)snprintf(needle, sizeof(needle), "%s:%lld", kind, (long long)table_id);
+	for (p = s->theirs.buf; (p = strstr(p, needle)) != NULL; p += n)
+		if ((p == s->theirs.buf || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/*
+ * The conflict rules of a transaction that began at an older snapshot than
+ * the newest (what others committed meanwhile decides):
+ *   append (INSERT, COPY):  conflicts when they dropped or altered the table;
+ *   delete (DELETE, UPDATE): also when they inserted into or deleted from it
+ *                            (their rows or deletes may be the ones we meant);
+ *   DDL (ALTER, DROP, COMMENT): when they changed the table in any way.
+ * Creating a name they created, or writing into a schema they dropped,
+ * fails on its own ("already exists", "does not exist").
+ */
+int sess_check_conflict(struct session *s, int64_t table_id, const char *table, enum sess_op op,
+			struct tn_err *err)
+{
+	static const char *const appends[] = { "dropped_table", "altered_table", NULL };
+	static const char *const deletes[] = { "dropped_table", "altered_table", "inserted_into_table",
+					       "inlined_insert", "deleted_from_table", NULL };
+	const char *const *kinds = op == SESS_OP_APPEND ? appends : deletes;
+	size_t i;
+
+	if (!s->in_txn || !s->wtxn || s->base.id == s->read_snap)
+		return 0;
+	for (i = 0; kinds[i]; i++)
+		if (they_did(s, kinds[i], table_id))
+			return tn_err_set(err, TN_ECONFLICT,
+					  "transaction conflict: table %s was changed (%s) by a commit after this "
+					  "transaction began at snapshot %lld; ROLLBACK and run it again",
+					  table, kinds[i], (long long)s->read_snap);
+	return 0;
+}
+
 int sess_write_begin(struct session *s, struct tn_err *err)
 {
 	int rc;
@@ -162,11 +231,11 @@ int sess_write_begin(struct session *s, struct tn_err *err)
 	if (rc)
 		return rc;
 	rc = meta_latest(s->cat, &s->base, err);
+	/* Others committed since this transaction began: it goes on from the
+	 * newest snapshot, and each of its writes is checked against what
+	 * they changed (sess_check_conflict); appends and other tables are fine. */
 	if (!rc && s->in_txn && s->base.id != s->read_snap)
-		rc = tn_err_set(err, TN_ECONFLICT,
-				"transaction conflict: snapshot %lld was committed after this transaction "
-				"began at snapshot %lld; ROLLBACK and run the transaction again",
-				(long long)s->base.id, (long long)s->read_snap);
+		rc = load_their_changes(s, err);
 	if (rc) {
 		catalog_rollback(s->cat);
 		return rc;

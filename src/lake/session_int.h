@@ -23,6 +23,7 @@ struct session {
 	int64_t next_catalog_id, next_file_id;
 	int schema_changed;
 	struct tn_buf changes;  /* changes_made entries, comma separated */
+	struct tn_buf theirs;   /* changes committed by others since read_snap */
 	char **files;           /* data/delete files written by the open transaction */
 	size_t nfiles, afiles;
 
@@ -41,6 +42,11 @@ struct session {
 };
 
 /* session.c */
+enum sess_op { SESS_OP_APPEND, SESS_OP_DELETE, SESS_OP_DDL };
+/* In a transaction that began before others' commits: does writing
+ * `table` this way conflict with them? TN_ECONFLICT names the table. */
+int sess_check_conflict(struct session *s, int64_t table_id, const char *table, enum sess_op op,
+			struct tn_err *err);
 int sess_write_begin(struct session *s, struct tn_err *err);
 void sess_change(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sess_track_file(struct session *s, const char *path);

@@ -744,6 +744,8 @@ int write_copy(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_
 
 	*rows = 0;
 	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_APPEND, err);
+	if (!rc)
 		rc = values_table(s, t, err);
 	tn_buf_adds(&q, "COPY temp.__tarn_ins ");
 	for (i = 0; i < st->ncolumns; i++) {
@@ -779,6 +781,8 @@ int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 
 	*rows = 0;
 	rc = sess_table(s, &st->target, &t, 0, err);
+	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_APPEND, err);
 	if (!rc && st->body && !literal_values(st->body))
 		rc = prepare_source(s, st->body, &src, err);
 	if (!rc && (!st->body || !strncasecmp(st->body, "VALUES", 6))) {
@@ -1001,6 +1005,8 @@ int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 	*rows = 0;
 	rc = sess_table(s, &st->target, &t, 1, err);
 	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DELETE, err);
+	if (!rc)
 		rc = intro_prepare(s, st->text, err);
 	if (!rc)
 		rc = sess_refresh_mirror(s, err);
@@ -1052,6 +1058,8 @@ int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 
 	*rows = 0;
 	rc = sess_table(s, &st->target, &t, 1, err);
+	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DELETE, err);
 	if (!rc)
 		rc = update_list(t, st, &list, err);
 	if (!rc)
