@@ -5,7 +5,7 @@
  * IMMEDIATE for writers so that a read->write upgrade never deadlocks.
  */
 #include "base/compat.h"
-#include "catalog/catalog.h"
+#include "catalog/catalog_int.h"
 #include "base/tn_mem.h"
 
 #include <sqlite3.h>
@@ -13,79 +13,53 @@
 
 #define BUSY_TIMEOUT_MS 30000
 
-struct catalog {
+struct lite {
+	struct catalog base;
 	sqlite3 *db;
-	char *path;
 };
 
-struct catalog_stmt {
-	struct catalog *cat;
+struct lite_stmt {
+	struct catalog_stmt base;
 	sqlite3_stmt *st;
 };
 
+static sqlite3 *db_of(struct catalog *cat)
+{
+	return ((struct lite *)cat)->db;
+}
+
+static sqlite3_stmt *st_of(struct catalog_stmt *st)
+{
+	return ((struct lite_stmt *)st)->st;
+}
+
 static int db_error(struct catalog *cat, const char *what, struct tn_err *err)
 {
-	int code = sqlite3_extended_errcode(cat->db);
+	int code = sqlite3_extended_errcode(db_of(cat)) & 0xff;
 	enum tn_code tc = TN_EIO;
 
-	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_CONSTRAINT)
 		tc = TN_ECONFLICT;
-	else if ((code & 0xff) == SQLITE_CONSTRAINT)
-		tc = TN_ECONFLICT;
-	else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+	else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
 		tc = TN_EINTERNAL;
-	return tn_err_set(err, tc, "catalog %s: %s: %s", cat->path, what, sqlite3_errmsg(cat->db));
+	return tn_err_set(err, tc, "catalog %s: %s: %s", cat->display, what, sqlite3_errmsg(db_of(cat)));
 }
 
-int catalog_open(struct catalog **out, const char *path, int create, struct tn_err *err)
+static void lite_close(struct catalog *cat)
 {
-	struct catalog *cat = tn_calloc(1, sizeof(*cat));
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-	int rc;
+	struct lite *l = (struct lite *)cat;
 
-	*out = NULL;
-	cat->path = tn_strdup(path);
-	if (!create && access(path, F_OK) != 0) {
-		rc = tn_err_set(err, TN_ENOTFOUND, "no catalog at %s", path);
-		goto fail;
-	}
-	if (sqlite3_open_v2(path, &cat->db, flags, NULL) != SQLITE_OK) {
-		rc = tn_err_set(err, TN_EIO, "cannot open catalog %s: %s", path,
-				cat->db ? sqlite3_errmsg(cat->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(cat->db, BUSY_TIMEOUT_MS);
-	rc = catalog_exec(cat, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-			       "PRAGMA foreign_keys=OFF;", err);
-	if (rc)
-		goto fail;
-	*out = cat;
-	return 0;
-fail:
-	catalog_close(cat);
-	return rc;
+	if (l->db)
+		sqlite3_close_v2(l->db);
+	tn_free(cat->display);
+	tn_free(l);
 }
 
-void catalog_close(struct catalog *cat)
-{
-	if (!cat)
-		return;
-	if (cat->db)
-		sqlite3_close_v2(cat->db);
-	tn_free(cat->path);
-	tn_free(cat);
-}
-
-const char *catalog_path(const struct catalog *cat)
-{
-	return cat->path;
-}
-
-int catalog_exec(struct catalog *cat, const char *sql, struct tn_err *err)
+static int lite_exec(struct catalog *cat, const char *sql, struct tn_err *err)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(cat->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(db_of(cat), sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int rc = db_error(cat, msg ? msg : "exec", err);
 		sqlite3_free(msg);
 		return rc;
@@ -93,87 +67,97 @@ int catalog_exec(struct catalog *cat, const char *sql, struct tn_err *err)
 	return 0;
 }
 
-int catalog_begin(struct catalog *cat, int write, struct tn_err *err)
+static int lite_open(struct catalog **out, const char *path, int create, struct tn_err *err)
 {
-	return catalog_exec(cat, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
-}
+	struct lite *l = tn_calloc(1, sizeof(*l));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int rc;
 
-int catalog_commit(struct catalog *cat, struct tn_err *err)
-{
-	int rc = catalog_exec(cat, "COMMIT", err);
-
-	if (rc && !sqlite3_get_autocommit(cat->db))
-		catalog_rollback(cat);
+	l->base.ops = &catalog_sqlite_ops;
+	l->base.display = tn_strdup(path);
+	if (!create && access(path, F_OK) != 0) {
+		rc = tn_err_set(err, TN_ENOTFOUND, "no catalog at %s", path);
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
+		rc = tn_err_set(err, TN_EIO, "cannot open catalog %s: %s", path,
+				l->db ? sqlite3_errmsg(l->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS);
+	rc = lite_exec(&l->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+				 "PRAGMA foreign_keys=OFF;", err);
+	if (rc)
+		goto fail;
+	*out = &l->base;
+	return 0;
+fail:
+	lite_close(&l->base);
 	return rc;
 }
 
-void catalog_rollback(struct catalog *cat)
+static int lite_in_txn(struct catalog *cat)
 {
-	if (cat && !sqlite3_get_autocommit(cat->db))
-		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+	return !sqlite3_get_autocommit(db_of(cat));
 }
 
-int catalog_in_txn(struct catalog *cat)
+static int lite_begin(struct catalog *cat, int write, struct tn_err *err)
 {
-	return !sqlite3_get_autocommit(cat->db);
+	return lite_exec(cat, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
 }
 
-int catalog_savepoint(struct catalog *cat, const char *name, struct tn_err *err)
+static void lite_rollback(struct catalog *cat)
 {
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SAVEPOINT %s", name);
-	return catalog_exec(cat, sql, err);
+	if (lite_in_txn(cat))
+		sqlite3_exec(db_of(cat), "ROLLBACK", NULL, NULL, NULL);
 }
 
-int catalog_release(struct catalog *cat, const char *name, struct tn_err *err)
+static int lite_commit(struct catalog *cat, struct tn_err *err)
 {
-	char sql[128];
-	snprintf(sql, sizeof(sql), "RELEASE %s", name);
-	return catalog_exec(cat, sql, err);
+	int rc = lite_exec(cat, "COMMIT", err);
+
+	if (rc)
+		lite_rollback(cat);
+	return rc;
 }
 
-void catalog_rollback_to(struct catalog *cat, const char *name)
-{
-	char sql[160];
-	snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", name, name);
-	sqlite3_exec(cat->db, sql, NULL, NULL, NULL);
-}
-
-int catalog_prepare(struct catalog *cat, const char *sql, struct catalog_stmt **out,
-		    struct tn_err *err)
+static int lite_prepare(struct catalog *cat, const char *sql, struct catalog_stmt **out,
+			struct tn_err *err)
 {
 	sqlite3_stmt *st = NULL;
+	struct lite_stmt *ls;
 
-	*out = NULL;
-	if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db_of(cat), sql, -1, &st, NULL) != SQLITE_OK)
 		return db_error(cat, "prepare", err);
-	*out = tn_calloc(1, sizeof(**out));
-	(*out)->cat = cat;
-	(*out)->st = st;
+	ls = tn_calloc(1, sizeof(*ls));
+	ls->base.cat = cat;
+	ls->st = st;
+	*out = &ls->base;
 	return 0;
 }
 
-void catalog_bind_int(struct catalog_stmt *st, int idx, int64_t v)
+/* Out-of-range indexes return SQLITE_RANGE, which the contract ignores. */
+static void lite_bind_int(struct catalog_stmt *st, int idx, int64_t v)
 {
-	sqlite3_bind_int64(st->st, idx, v);
+	sqlite3_bind_int64(st_of(st), idx, v);
 }
 
-void catalog_bind_text(struct catalog_stmt *st, int idx, const char *v)
+static void lite_bind_text(struct catalog_stmt *st, int idx, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(st->st, idx, v, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st_of(st), idx, v, -1, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(st->st, idx);
+		sqlite3_bind_null(st_of(st), idx);
 }
 
-void catalog_bind_null(struct catalog_stmt *st, int idx)
+static void lite_bind_bool(struct catalog_stmt *st, int idx, int v)
 {
-	sqlite3_bind_null(st->st, idx);
+	sqlite3_bind_int(st_of(st), idx, v != 0);
 }
 
-int catalog_step(struct catalog_stmt *st, struct tn_err *err)
+static int lite_step(struct catalog_stmt *st, struct tn_err *err)
 {
-	int rc = sqlite3_step(st->st);
+	int rc = sqlite3_step(st_of(st));
 
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -182,110 +166,93 @@ int catalog_step(struct catalog_stmt *st, struct tn_err *err)
 	return db_error(st->cat, "query", err);
 }
 
-int catalog_col_is_null(struct catalog_stmt *st, int col)
+static int lite_col_is_null(struct catalog_stmt *st, int col)
 {
-	return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+	return sqlite3_column_type(st_of(st), col) == SQLITE_NULL;
 }
 
-int64_t catalog_col_int(struct catalog_stmt *st, int col)
+static int64_t lite_col_int(struct catalog_stmt *st, int col)
 {
-	return sqlite3_column_int64(st->st, col);
+	return sqlite3_column_int64(st_of(st), col);
 }
 
-const char *catalog_col_text(struct catalog_stmt *st, int col)
+static const char *lite_col_text(struct catalog_stmt *st, int col)
 {
-	return (const char *)sqlite3_column_text(st->st, col);
+	return (const char *)sqlite3_column_text(st_of(st), col);
 }
 
-char *catalog_col_dup(struct catalog_stmt *st, int col)
+static void lite_reset(struct catalog_stmt *st)
 {
-	const char *s = catalog_col_text(st, col);
-	return s ? tn_strdup(s) : NULL;
+	sqlite3_reset(st_of(st));
+	sqlite3_clear_bindings(st_of(st));
 }
 
-void catalog_reset(struct catalog_stmt *st)
+static void lite_finalize(struct catalog_stmt *st)
 {
-	sqlite3_reset(st->st);
-	sqlite3_clear_bindings(st->st);
-}
-
-void catalog_finalize(struct catalog_stmt *st)
-{
-	if (!st)
-		return;
-	sqlite3_finalize(st->st);
+	sqlite3_finalize(st_of(st));
 	tn_free(st);
 }
 
-static int prepare_args(struct catalog *cat, const char *sql, struct catalog_stmt **st,
-			struct tn_err *err, int n, va_list ap)
-{
-	int i, rc = catalog_prepare(cat, sql, st, err);
-
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++)
-		catalog_bind_int(*st, i + 1, va_arg(ap, int64_t));
-	return 0;
-}
-
-int catalog_run(struct catalog *cat, const char *sql, struct tn_err *err, int n, ...)
+/* First column of the first row of `sql` (one text parameter or none). */
+static int first_text(struct catalog *cat, const char *sql, const char *arg, char **out,
+		      struct tn_err *err)
 {
 	struct catalog_stmt *st;
-	va_list ap;
-	int rc;
+	int rc = lite_prepare(cat, sql, &st, err);
 
-	va_start(ap, n);
-	rc = prepare_args(cat, sql, &st, err, n, ap);
-	va_end(ap);
+	*out = NULL;
 	if (rc)
 		return rc;
-	while ((rc = catalog_step(st, err)) == 1)
-		;
-	catalog_finalize(st);
-	return rc;
-}
-
-int catalog_get_int(struct catalog *cat, const char *sql, int64_t *out, int *found,
-		    struct tn_err *err, int n, ...)
-{
-	struct catalog_stmt *st;
-	va_list ap;
-	int rc;
-
-	*out = 0;
-	if (found)
-		*found = 0;
-	va_start(ap, n);
-	rc = prepare_args(cat, sql, &st, err, n, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	rc = catalog_step(st, err);
+	if (arg)
+		lite_bind_text(st, 1, arg);
+	rc = lite_step(st, err);
 	if (rc == 1) {
-		*out = catalog_col_int(st, 0);
-		if (found)
-			*found = !catalog_col_is_null(st, 0);
+		*out = catalog_col_dup(st, 0);
 		rc = 0;
 	}
-	catalog_finalize(st);
+	lite_finalize(st);
 	return rc;
 }
 
-int catalog_integrity(struct catalog *cat, char **msg, struct tn_err *err)
+static int lite_integrity(struct catalog *cat, char **msg, struct tn_err *err)
+{
+	return first_text(cat, "PRAGMA integrity_check", NULL, msg, err);
+}
+
+static int lite_table_columns(struct catalog *cat, const char *table, char ***names, size_t *n,
+			      struct tn_err *err)
 {
 	struct catalog_stmt *st;
-	int rc;
+	int rc = lite_prepare(cat, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", &st, err);
 
-	*msg = NULL;
-	rc = catalog_prepare(cat, "PRAGMA integrity_check", &st, err);
 	if (rc)
 		return rc;
-	rc = catalog_step(st, err);
-	if (rc == 1) {
-		*msg = catalog_col_dup(st, 0);
-		rc = 0;
-	}
-	catalog_finalize(st);
+	lite_bind_text(st, 1, table);
+	while ((rc = lite_step(st, err)) == 1)
+		catalog_names_push(names, n, lite_col_text(st, 0));
+	lite_finalize(st);
 	return rc;
 }
+
+const struct catalog_ops catalog_sqlite_ops = {
+	.name = "sqlite",
+	.open = lite_open,
+	.close = lite_close,
+	.exec = lite_exec,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+	.in_txn = lite_in_txn,
+	.prepare = lite_prepare,
+	.bind_int = lite_bind_int,
+	.bind_text = lite_bind_text,
+	.bind_bool = lite_bind_bool,
+	.step = lite_step,
+	.col_is_null = lite_col_is_null,
+	.col_int = lite_col_int,
+	.col_text = lite_col_text,
+	.reset = lite_reset,
+	.finalize = lite_finalize,
+	.integrity = lite_integrity,
+	.table_columns = lite_table_columns,
+};

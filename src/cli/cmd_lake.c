@@ -12,18 +12,19 @@
 
 #include <inttypes.h>
 
-enum { INIT_DATA_PATH, INIT_QUIET, INIT_INLINE, INIT_DATA };
+enum { INIT_DATA_PATH, INIT_QUIET, INIT_INLINE, INIT_DATA, INIT_CATALOG };
 
 static const struct cli_opt init_opts[] = {
 	[INIT_DATA_PATH] = { "data-path", 0, 1 },
 	[INIT_QUIET] = { "quiet", 'q', 0 },
 	[INIT_INLINE] = { "inline-limit", 0, 1 },
 	[INIT_DATA] = { "data", 0, 1 },
+	[INIT_CATALOG] = { "catalog", 0, 1 },
 };
 
 int cli_cmd_init(struct cli *c, int argc, char **argv)
 {
-	struct lake_init_opts opts = { NULL, -1 };
+	struct lake_init_opts opts = { NULL, -1, NULL };
 	struct tn_err err = TN_ERR_INIT;
 	struct cli_getopt g;
 	const char *dir = NULL;
@@ -45,6 +46,9 @@ int cli_cmd_init(struct cli *c, int argc, char **argv)
 			break;
 		case INIT_QUIET:
 			c->quiet = 1;
+			break;
+		case INIT_CATALOG:
+			opts.catalog = g.arg;
 			break;
 		case INIT_INLINE:
 			if (tn_parse_int64(g.arg, &opts.inline_limit, "--inline-limit", &err) ||

@@ -19,13 +19,17 @@ static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "init", cli_cmd_init, 0, "create a new, empty lake",
-	  "usage: tarn init [--data PATH | s3://BUCKET/PREFIX/] [--inline-limit N] [DIR]\n"
+	  "usage: tarn init [--data PATH | s3://BUCKET/PREFIX/] [--catalog postgres://…]\n"
+	  "                 [--inline-limit N] [DIR]\n"
 	  "\n"
 	  "Create a new lake in DIR (default: the --lake folder).\n"
 	  "\n"
 	  "  --data PATH       keep the Parquet files in PATH (default: DIR/data/), or in\n"
 	  "                    a bucket: s3://BUCKET/PREFIX/ with the S3_* settings from\n"
 	  "                    the environment or ./.env (also --data-path)\n"
+	  "  --catalog URI     keep the catalog in PostgreSQL (postgres://user@host:port/db;\n"
+	  "                    the PG* variables and ~/.pgpass work too) instead of a\n"
+	  "                    SQLite file in DIR; DIR then holds catalog.url\n"
 	  "  --inline-limit N  keep inserts of at most N rows in the catalog instead of\n"
 	  "                    a Parquet file each (DuckLake data inlining; default 10)\n"
 	  "  -q, --quiet       print nothing on success\n" },

@@ -82,7 +82,7 @@ static int create_schema(struct session *s, struct sql_stmt *st, struct tn_err *
 			"Schema with name %s already exists", st->target.name);
 	tn_uuid7(uuid);
 	path = lake_schema_path(s->lk->data_path, st->target.name, uuid);
-	rc = catalog_prepare(s->cat, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, 1)", &q, err);
+	rc = catalog_prepare(s->cat, "INSERT INTO ducklake_schema VALUES (?, ?, ?, NULL, ?, ?, true)", &q, err);
 	if (!rc) {
 		catalog_bind_int(q, 1, s->next_catalog_id++);
 		catalog_bind_text(q, 2, uuid);
@@ -185,7 +185,7 @@ static int insert_column(struct session *s, struct catalog_stmt *q, int64_t tabl
 	catalog_bind_text(q, 6, t->lake);
 	catalog_bind_text(q, 7, def ? def->initial_default : NULL);
 	catalog_bind_text(q, 8, def ? def->default_value : NULL);
-	catalog_bind_int(q, 9, def && def->not_null ? 0 : 1);
+	catalog_bind_bool(q, 9, !(def && def->not_null));
 	if (parent)
 		catalog_bind_int(q, 10, parent);
 	else
@@ -410,7 +410,7 @@ static int insert_table_row(struct session *s, int64_t id, int64_t schema_id, co
 			    const char *path, const char *uuid, struct tn_err *err)
 {
 	struct catalog_stmt *q;
-	int rc = catalog_prepare(s->cat, "INSERT INTO ducklake_table VALUES (?, ?, ?, NULL, ?, ?, ?, 1)", &q, err);
+	int rc = catalog_prepare(s->cat, "INSERT INTO ducklake_table VALUES (?, ?, ?, NULL, ?, ?, ?, true)", &q, err);
 
 	if (rc)
 		return rc;
@@ -769,6 +769,8 @@ static int rename_table(struct session *s, struct lk_table *t, const char *to, s
 		char uuid[37];
 		struct catalog_stmt *q;
 		rc = catalog_prepare(s->cat, "SELECT table_uuid FROM ducklake_table WHERE table_id = ? LIMIT 1", &q, err);
+		if (!rc)
+			catalog_bind_int(q, 1, t->id);
 		if (!rc && catalog_step(q, err) == 1)
 			snprintf(uuid, sizeof(uuid), "%s", catalog_col_text(q, 0) ? catalog_col_text(q, 0) : "");
 		catalog_finalize(q);
@@ -802,10 +804,10 @@ static int alter_column(struct session *s, struct lk_table *t, struct sql_stmt *
 		return column_version(s, t->id, c->id, "default_value = ?3", NULL, err);
 	case SQL_ALTER_SET_NOT_NULL: {
 		int rc = no_nulls(s, t, c, err);
-		return rc ? rc : column_version(s, t->id, c->id, "nulls_allowed = 0 + coalesce(?3, 0)", NULL, err);
+		return rc ? rc : column_version(s, t->id, c->id, "nulls_allowed = false", NULL, err);
 	}
 	case SQL_ALTER_DROP_NOT_NULL:
-		return column_version(s, t->id, c->id, "nulls_allowed = 1 + coalesce(?3, 0)", NULL, err);
+		return column_version(s, t->id, c->id, "nulls_allowed = true", NULL, err);
 	default:
 		return tn_err_set(err, TN_EINTERNAL, "unexpected ALTER");
 	}

@@ -39,10 +39,10 @@ static const char *checks[] = {
 	"WHERE NOT EXISTS (SELECT 1 FROM ducklake_schema s WHERE s.schema_id = t.schema_id) GROUP BY 1",
 	"SELECT 'id ' || max(data_file_id) || ' is not below next_file_id ' || (SELECT max(next_file_id) FROM "
 	"ducklake_snapshot) FROM (SELECT data_file_id FROM ducklake_data_file UNION ALL SELECT delete_file_id FROM "
-	"ducklake_delete_file) HAVING max(data_file_id) >= (SELECT max(next_file_id) FROM ducklake_snapshot)",
+	"ducklake_delete_file) AS ids HAVING max(data_file_id) >= (SELECT max(next_file_id) FROM ducklake_snapshot)",
 	"SELECT 'snapshot ' || begin_snapshot || ' is referenced but does not exist' FROM (SELECT begin_snapshot FROM "
 	"ducklake_data_file UNION SELECT begin_snapshot FROM ducklake_table UNION SELECT begin_snapshot FROM "
-	"ducklake_column) WHERE begin_snapshot > (SELECT max(snapshot_id) FROM ducklake_snapshot)",
+	"ducklake_column) AS refs WHERE begin_snapshot > (SELECT max(snapshot_id) FROM ducklake_snapshot)",
 };
 
 static int run_checks(struct catalog *cat, struct lake_fsck_report *rep, struct tn_err *err)

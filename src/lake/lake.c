@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include <time.h>
+#include <sys/stat.h>
 
 /* DuckLake 1.0 catalog tables, column order as the spec has it (positional
  * inserts by other writers depend on it). */
@@ -134,7 +135,7 @@ int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inli
 				       "(0, 'created_schema:\"main\"', NULL, NULL, NULL)", err);
 	tn_uuid7(uuid);
 	if (!rc)
-		rc = catalog_prepare(cat, "INSERT INTO ducklake_schema VALUES (0, ?, 0, NULL, 'main', ?, 1)",
+		rc = catalog_prepare(cat, "INSERT INTO ducklake_schema VALUES (0, ?, 0, NULL, 'main', ?, true)",
 				     &st, err);
 	if (!rc) {
 		char *sp = lake_schema_path(data_path, "main", uuid);
@@ -180,57 +181,107 @@ static int check_store(const char *data, struct tn_err *err)
 	return rc;
 }
 
+static int is_server_uri(const char *c)
+{
+	return !strncmp(c, "postgres://", 11) || !strncmp(c, "postgresql://", 13) || !strncmp(c, "postgres:", 9);
+}
+
+/* A catalog on a server must be empty of DuckLake tables to become a lake. */
+static int check_empty(struct catalog *cat, const char *what, struct tn_err *err)
+{
+	char **cols = NULL;
+	size_t n = 0;
+	struct tn_err e = TN_ERR_INIT;
+	int rc = catalog_table_columns(cat, "ducklake_metadata", &cols, &n, &e);
+
+	catalog_columns_free(cols, n);
+	if (rc == TN_ENOTFOUND)
+		return 0;
+	if (rc)
+		return tn_err_set(err, e.code, "%s", e.msg);
+	return tn_err_set(err, TN_ECONFLICT, "%s already holds a lake; use another database "
+			  "(or schema) for a new lake", what);
+}
+
+static char *resolve_data_path(const char *abs, const struct lake_init_opts *opts, struct tn_err *err)
+{
+	char *tmp, *data;
+
+	if (opts && opts->data_path && !strncmp(opts->data_path, "s3://", 5))
+		return with_slash(opts->data_path);
+	if (opts && opts->data_path && strstr(opts->data_path, "://")) {
+		tn_err_set(err, TN_EUNSUPPORTED, "data path %s: use a local folder or s3://bucket/prefix/",
+			   opts->data_path);
+		return NULL;
+	}
+	tmp = opts && opts->data_path ? tn_fs_abspath(opts->data_path) : tn_fs_join(abs, "data");
+	data = with_slash(tmp);
+	tn_free(tmp);
+	return data;
+}
+
+/* Undo a failed init: a later init must find no catalog. */
+static void remove_catalog_files(const char *catp, const char *urlp)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+	char *wal = tn_xprintf("%s-wal", catp), *shm = tn_xprintf("%s-shm", catp);
+
+	tn_fs_remove(catp, &ignore);
+	tn_fs_remove(wal, &ignore);
+	tn_fs_remove(shm, &ignore);
+	tn_fs_remove(urlp, &ignore);
+	tn_free(wal);
+	tn_free(shm);
+}
+
 int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err)
 {
 	char *abs = tn_fs_abspath(dir);
-	char *catp = tn_fs_join(abs, LAKE_CATALOG_FILE);
-	char *data = NULL, *tmp;
+	char *catp = tn_fs_join(abs, LAKE_CATALOG_FILE), *urlp = tn_fs_join(abs, LAKE_CATALOG_URL);
+	const char *server = opts && opts->catalog && *opts->catalog ? opts->catalog : NULL;
+	char *data = NULL;
 	struct catalog *cat = NULL;
-	int rc;
+	int rc = 0;
 
-	if (tn_fs_exists(catp)) {
-		rc = tn_err_set(err, TN_ECONFLICT, "%s already holds a lake (%s); pick another folder",
-				abs, catp);
+	if (tn_fs_exists(catp) || tn_fs_exists(urlp)) {
+		rc = tn_err_set(err, TN_ECONFLICT, "%s already holds a lake; pick another folder", abs);
 		goto out;
 	}
-	if (opts && opts->data_path && !strncmp(opts->data_path, "s3://", 5)) {
-		tmp = tn_strdup(opts->data_path);
-	} else if (opts && opts->data_path) {
-		if (strstr(opts->data_path, "://")) {
-			rc = tn_err_set(err, TN_EUNSUPPORTED,
-					"data path %s: use a local folder or s3://bucket/prefix/",
-					opts->data_path);
-			goto out;
-		}
-		tmp = tn_fs_abspath(opts->data_path);
-	} else {
-		tmp = tn_fs_join(abs, "data");
+	if (server && !is_server_uri(server)) {
+		rc = tn_err_set(err, TN_EINVAL, "catalog %s: use postgres://user@host:port/database "
+				"(or leave it out for a SQLite catalog in the lake folder)", server);
+		goto out;
 	}
-	data = with_slash(tmp);
-	tn_free(tmp);
-	rc = tn_fs_mkdirs(abs, err);
+	data = resolve_data_path(abs, opts, err);
+	if (!data)
+		rc = err->code;
+	if (!rc)
+		rc = tn_fs_mkdirs(abs, err);
 	if (!rc)
 		rc = check_store(data, err);
 	if (!rc)
-		rc = catalog_open(&cat, catp, 1, err);
+		rc = catalog_open(&cat, server ? server : catp, 1, err);
+	if (!rc && server)
+		rc = check_empty(cat, catalog_path(cat), err);
 	if (!rc)
 		rc = lake_create_catalog(cat, data, opts ? opts->inline_limit : -1, err);
+	/* The folder names its server catalog; 0600, since a URI may carry a password. */
+	if (!rc && server)
+		rc = tn_fs_write_atomic(urlp, server, strlen(server), err);
+	if (!rc && server && chmod(urlp, 0600) != 0)
+		rc = tn_err_set(err, TN_EIO, "cannot restrict %s to its owner", urlp);
 	catalog_close(cat);
 	if (rc) {
-		/* Leave nothing half-made behind: a later init must find no catalog. */
-		struct tn_err ignore = TN_ERR_INIT;
-		char *wal = tn_xprintf("%s-wal", catp), *shm = tn_xprintf("%s-shm", catp);
-		tn_fs_remove(catp, &ignore);
-		tn_fs_remove(wal, &ignore);
-		tn_fs_remove(shm, &ignore);
-		tn_free(wal);
-		tn_free(shm);
+		if (!tn_fs_exists(catp) || !server)
+			remove_catalog_files(catp, urlp);
 		goto out;
 	}
-	rc = tn_fs_sync_file(catp, err);
+	if (!server)
+		rc = tn_fs_sync_file(catp, err);
 out:
 	tn_free(abs);
 	tn_free(catp);
+	tn_free(urlp);
 	tn_free(data);
 	return rc;
 }
@@ -292,6 +343,19 @@ int lake_open(struct lake **out, const char *dir, struct tn_err *err)
 	lk->dir = tn_fs_abspath(dir);
 	lk->catalog_path = tn_fs_join(lk->dir, LAKE_CATALOG_FILE);
 	if (!tn_fs_exists(lk->catalog_path)) {
+		/* A lake whose catalog lives on a server names it in catalog.url. */
+		char *urlp = tn_fs_join(lk->dir, LAKE_CATALOG_URL), *uri = NULL;
+		size_t n;
+		struct tn_err e = TN_ERR_INIT;
+		if (!tn_fs_read_all(urlp, &uri, &n, &e)) {
+			while (n && (uri[n - 1] == '\n' || uri[n - 1] == ' '))
+				uri[--n] = '\0';
+			tn_free(lk->catalog_path);
+			lk->catalog_path = uri;
+		}
+		tn_free(urlp);
+	}
+	if (!tn_fs_exists(lk->catalog_path) && !is_server_uri(lk->catalog_path)) {
 		rc = tn_err_set(err, TN_ENOTFOUND,
 				"no lake at %s (run `tarn init %s`, or pass --lake DIR / set TARN_LAKE)",
 				lk->dir, dir);

@@ -15,10 +15,15 @@ struct lake;
 struct lake_init_opts {
 	const char *data_path; /* NULL = <dir>/data/ */
 	int64_t inline_limit;  /* data_inlining_row_limit; -1 = DuckLake's default (10) */
+	const char *catalog;   /* NULL = a SQLite file in the lake folder; or a PostgreSQL
+				* URI (postgres://user@host:port/db, postgres:<conninfo>),
+				* recorded in <dir>/catalog.url */
 };
 
-/* File name of the catalog inside a lake folder. */
+/* File name of the catalog inside a lake folder, or of the file naming a
+ * catalog on a server. */
 #define LAKE_CATALOG_FILE "catalog.sqlite"
+#define LAKE_CATALOG_URL "catalog.url"
 
 /* Create a new lake in `dir` (created if missing; must not hold a lake). */
 int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err);

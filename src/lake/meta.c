@@ -301,26 +301,17 @@ static int load_versions(struct catalog *cat, struct lk_table *t, struct tn_err 
 
 static int inlined_columns(struct catalog *cat, struct lk_inlined *in, struct tn_err *err)
 {
-	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct catalog_stmt *st;
-	size_t alloc = 0;
-	int rc;
+	char **names = NULL;
+	size_t n = 0, i, alloc = 0;
+	int rc = catalog_table_columns(cat, in->name, &names, &n, err);
 
-	tn_buf_adds(&q, "SELECT name FROM pragma_table_info(");
-	tn_buf_add_sqlstr(&q, in->name);
-	tn_buf_adds(&q, ") ORDER BY cid");
-	rc = catalog_prepare(cat, q.buf, &st, err);
-	tn_buf_release(&q);
-	if (rc)
-		return rc;
-	while ((rc = catalog_step(st, err)) == 1) {
-		const char *n = catalog_col_text(st, 0);
-		if (!n || !strcmp(n, "row_id") || !strcmp(n, "begin_snapshot") || !strcmp(n, "end_snapshot"))
+	for (i = 0; !rc && i < n; i++) {
+		if (!strcmp(names[i], "row_id") || !strcmp(names[i], "begin_snapshot") || !strcmp(names[i], "end_snapshot"))
 			continue;
 		TN_GROW(in->colnames, alloc, in->ncols + 1);
-		in->colnames[in->ncols++] = tn_strdup(n);
+		in->colnames[in->ncols++] = tn_strdup(names[i]);
 	}
-	catalog_finalize(st);
+	catalog_columns_free(names, n);
 	return rc;
 }
 
@@ -390,7 +381,7 @@ const char *meta_inline_type(const char *lake)
 	    (!strncmp(lake, "uint", 4) && strcmp(lake, "uint64") && strcmp(lake, "uint128")))
 		return "BIGINT";
 	if (!strcmp(lake, "blob"))
-		return "BLOB";
+		return "VARCHAR";
 	return "VARCHAR";
 }
 

@@ -82,8 +82,8 @@ static int merge_table_stats(struct session *s, int64_t table_id, const struct l
 {
 	static const char *sql_num =
 		"UPDATE ducklake_table_column_stats SET contains_null = (contains_null OR ?3), "
-		"min_value = CASE WHEN min_value IS NULL OR CAST(?4 AS REAL) < CAST(min_value AS REAL) THEN coalesce(?4, min_value) ELSE min_value END, "
-		"max_value = CASE WHEN max_value IS NULL OR CAST(?5 AS REAL) > CAST(max_value AS REAL) THEN coalesce(?5, max_value) ELSE max_value END "
+		"min_value = CASE WHEN min_value IS NULL OR CAST(CAST(?4 AS VARCHAR) AS DOUBLE PRECISION) < CAST(min_value AS DOUBLE PRECISION) THEN coalesce(?4, min_value) ELSE min_value END, "
+		"max_value = CASE WHEN max_value IS NULL OR CAST(CAST(?5 AS VARCHAR) AS DOUBLE PRECISION) > CAST(max_value AS DOUBLE PRECISION) THEN coalesce(?5, max_value) ELSE max_value END "
 		"WHERE table_id = ?1 AND column_id = ?2";
 	static const char *sql_text =
 		"UPDATE ducklake_table_column_stats SET contains_null = (contains_null OR ?3), "
@@ -105,7 +105,7 @@ static int merge_table_stats(struct session *s, int64_t table_id, const struct l
 		return rc;
 	catalog_bind_int(st, 1, table_id);
 	catalog_bind_int(st, 2, c->id);
-	catalog_bind_int(st, 3, has_null);
+	catalog_bind_bool(st, 3, has_null);
 	catalog_bind_text(st, 4, mn);
 	catalog_bind_text(st, 5, mx);
 	rc = catalog_step(st, err);
@@ -233,7 +233,7 @@ static int register_data_file(struct session *s, struct lk_table *t, const char 
 	*file_id = s->next_file_id++;
 	rc = next_row_id(s, t->id, &row_start, err);
 	if (!rc)
-		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_data_file VALUES (?, ?, ?, NULL, NULL, ?, 1, "
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_data_file VALUES (?, ?, ?, NULL, NULL, ?, true, "
 					     "'parquet', ?, ?, ?, ?, NULL, NULL, NULL, NULL)", &st, err);
 	if (rc)
 		return rc;
@@ -342,7 +342,7 @@ static int inlined_table(struct session *s, struct lk_table *t, char **name, str
 		rc = catalog_exec(s->cat, q.buf, err);
 	if (!rc) {
 		struct catalog_stmt *st;
-		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_inlined_data_tables SELECT ?1, ?2, ?3 WHERE NOT "
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_inlined_data_tables SELECT ?1, CAST(?2 AS VARCHAR), ?3 WHERE NOT "
 					     "EXISTS (SELECT 1 FROM ducklake_inlined_data_tables WHERE table_name = ?2)",
 				     &st, err);
 		if (!rc) {
@@ -872,7 +872,7 @@ static int write_delete_file(struct session *s, struct lk_table *t, const struct
 	if (!rc && f->del_id)
 		rc = end_rows(s, "ducklake_delete_file", "delete_file_id", f->del_id, err);
 	if (!rc)
-		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_delete_file VALUES (?, ?, ?, NULL, ?, ?, 1, "
+		rc = catalog_prepare(s->cat, "INSERT INTO ducklake_delete_file VALUES (?, ?, ?, NULL, ?, ?, true, "
 					     "'parquet', ?, ?, ?, NULL, NULL)", &st, err);
 	if (!rc) {
 		catalog_bind_int(st, 1, s->next_file_id++);

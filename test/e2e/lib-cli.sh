@@ -85,7 +85,7 @@ if not eval(sys.argv[2]):
 test_done() {
 	# Every e2e test ends with the consistency check of every lake it made.
 	local cat dir
-	for cat in $(find "$tmp" -name catalog.sqlite 2>/dev/null); do
+	for cat in $(find "$tmp" -name catalog.sqlite -o -name catalog.url 2>/dev/null); do
 		dir=$(dirname "$cat")
 		if "$TARN" --lake "$dir" fsck >"$tmp/fsck.out" 2>&1; then
 			pass=$((pass + 1)); echo "ok - fsck clean: $dir"

@@ -126,7 +126,7 @@ static int tarn_open(struct slt_engine **out, const char *test_dir, struct tn_er
 	struct slt_engine *e = tn_calloc(1, sizeof(*e));
 	int rc;
 
-	struct lake_init_opts opts = { NULL, -1 };
+	struct lake_init_opts opts = { NULL, -1, NULL };
 	const char *limit = getenv("TARN_INLINE_LIMIT");
 
 	/* The suite runs twice under ctest: small inserts kept in the catalog
@@ -145,6 +145,9 @@ static int tarn_open(struct slt_engine **out, const char *test_dir, struct tn_er
 			e->data_path = tn_xprintf("%s%s%s/", dp, dp[strlen(dp) - 1] == '/' ? "" : "/",
 						  base ? base + 1 : test_dir);
 		opts.data_path = e->data_path;
+		/* TARN_CATALOG=postgres://… puts the catalog on a server (one
+		 * fresh database per test file, made by the calling script). */
+		opts.catalog = getenv("TARN_CATALOG");
 	}
 	e->path = tn_fs_join(test_dir, "lake");
 	rc = lake_init(e->path, &opts, err);
