@@ -735,6 +735,8 @@ static int run_write(struct session *s, struct sql_stmt *st, int64_t *rows, stru
 		return write_update(s, st, rows, err);
 	case SQL_COPY_FROM:
 		return write_copy(s, st, rows, err);
+	case SQL_MERGE:
+		return write_merge(s, st, rows, err);
 	default:
 		*rows = 0;
 		return ddl_exec(s, st, err);
@@ -891,6 +893,7 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 	case SQL_DELETE:
 	case SQL_UPDATE:
 	case SQL_COPY_FROM:
+	case SQL_MERGE:
 		/* A session's TEMP tables live in DuckDB only: when the name is not
 		 * a lake table, DuckDB runs the statement. */
 		if (explicit_temp(&st->target)) {

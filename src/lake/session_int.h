@@ -64,6 +64,7 @@ int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 int write_copy(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
+int write_merge(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 /* Write the rows of `select_sql` (the table's columns, in order) as a new
  * data file of t and register it; *rows = rows written. */
 int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,

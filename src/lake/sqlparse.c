@@ -1553,6 +1553,31 @@ static int parse_copy(struct parser *p)
 	return 0;
 }
 
+/* MERGE INTO t [[AS] a] USING …: body = "USING …" to the end. */
+static int parse_merge(struct parser *p)
+{
+	struct sql_stmt *st = p->st;
+	int rc;
+
+	st->kind = SQL_MERGE;
+	if (!accept_kw(p, "INTO"))
+		return expected(p, "INTO");
+	rc = parse_name(p, &st->target, "a table name");
+	if (rc)
+		return rc;
+	if (accept_kw(p, "AS"))
+		rc = parse_ident(p, &st->alias, "an alias");
+	else if (ident_at(p, p->pos) && !peek(p, "USING"))
+		st->alias = ident_text(p, p->pos++);
+	if (rc)
+		return rc;
+	if (!peek(p, "USING"))
+		return expected(p, "USING");
+	st->body = span(p, p->pos, p->ntoks);
+	p->pos = p->ntoks;
+	return 0;
+}
+
 /* --------------------------------------------------------- DELETE, UPDATE */
 
 /* [AS] alias, where a bare word that starts the next clause is no alias */
@@ -1706,6 +1731,7 @@ static const struct head {
 	{ "CREATE", parse_create }, { "DROP", parse_drop }, { "ALTER", parse_alter },
 	{ "COMMENT", parse_comment }, { "INSERT", parse_insert }, { "DELETE", parse_delete },
 	{ "TRUNCATE", parse_truncate }, { "UPDATE", parse_update }, { "COPY", parse_copy },
+	{ "MERGE", parse_merge },
 };
 
 static int dispatch(struct parser *p)

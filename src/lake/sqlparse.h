@@ -22,7 +22,8 @@ enum sql_kind {
 	SQL_DROP_TABLE, SQL_DROP_VIEW, SQL_DROP_SCHEMA,
 	SQL_ALTER_TABLE, SQL_COMMENT,
 	SQL_INSERT, SQL_DELETE, SQL_UPDATE,
-	SQL_COPY_FROM       /* COPY t [(cols)] FROM …: body = "FROM …" */
+	SQL_COPY_FROM,      /* COPY t [(cols)] FROM …: body = "FROM …" */
+	SQL_MERGE           /* MERGE INTO t [AS a] USING …: body = "USING …" */
 };
 
 enum sql_alter {

@@ -1086,3 +1086,105 @@ int write_update(struct session *s, struct sql_stmt *st, int64_t *rows, struct t
 	meta_table_free(t);
 	return rc;
 }
+
+/* ---- MERGE INTO ---- */
+
+/* MERGE runs as DuckDB's own MERGE on a scratch copy of the target, in
+ * file-position order, so that DuckDB decides every WHEN clause; the copy's
+ * rowids map back to (file, position). Then rows that disappeared or whose
+ * value hash changed are deleted from their files, and changed and new rows
+ * are written like an INSERT. The copy costs memory in proportion to the
+ * target table. */
+static int merge_copy(struct session *s, struct lk_table *t, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), cols = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (i)
+			tn_buf_adds(&cols, ", ");
+		tn_buf_add_sqlid(&cols, t->cols[i].name);
+	}
+	tn_buf_adds(&q, "CREATE OR REPLACE TEMP TABLE __tarn_all AS SELECT * FROM (");
+	rc = scan_sql(t, 1, &q, err);
+	tn_buf_addf(&q, ") ORDER BY __tarn_fid, __tarn_pos; "
+			"CREATE OR REPLACE TEMP TABLE __tarn_mp AS SELECT row_number() OVER "
+			"(ORDER BY __tarn_fid, __tarn_pos) - 1 AS rid, __tarn_fid, __tarn_pos, hash(%s) AS h "
+			"FROM temp.__tarn_all; "
+			"CREATE OR REPLACE TEMP TABLE __tarn_mt AS SELECT %s FROM temp.__tarn_all "
+			"ORDER BY __tarn_fid, __tarn_pos; DROP TABLE temp.__tarn_all",
+		    cols.buf, cols.buf);
+	if (!rc)
+		rc = tn_buf_check(&q, err);
+	if (!rc)
+		rc = duck_exec(s->duck, q.buf, err);
+	tn_buf_release(&q);
+	tn_buf_release(&cols);
+	return rc;
+}
+
+static void merge_cleanup(struct session *s)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+
+	duck_exec(s->duck, "DROP TABLE IF EXISTS temp.__tarn_all; DROP TABLE IF EXISTS temp.__tarn_mp; "
+			   "DROP TABLE IF EXISTS temp.__tarn_mt; DROP TABLE IF EXISTS temp.__tarn_md; "
+			   "DROP TABLE IF EXISTS temp.__tarn_mn", &ignore);
+}
+
+int write_merge(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), cols = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct lk_table *t = NULL;
+	int64_t changed = 0, removed = 0, written = 0;
+	size_t i;
+	int rc;
+
+	*rows = 0;
+	rc = sess_table(s, &st->target, &t, 1, err);
+	if (!rc)
+		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DELETE, err);
+	if (!rc)
+		rc = intro_prepare(s, st->text, err);
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	if (!rc)
+		rc = merge_copy(s, t, err);
+	for (i = 0; t && i < t->ncols; i++) {
+		if (i)
+			tn_buf_adds(&cols, ", ");
+		tn_buf_add_sqlid(&cols, t->cols[i].name);
+	}
+	/* The user's statement, aimed at the copy under the target's name. */
+	tn_buf_adds(&q, "MERGE INTO temp.__tarn_mt AS ");
+	tn_buf_add_sqlid(&q, st->alias ? st->alias : (t ? t->name : ""));
+	tn_buf_addf(&q, " %s", st->body);
+	if (!rc)
+		rc = duck_query_int(s->duck, q.buf, &changed, err);
+	if (rc && t)
+		rename_in_error(err, "__tarn_mt", t->name);
+	/* Rows gone or changed: delete them where they are. */
+	tn_buf_reset(&q);
+	tn_buf_addf(&q, "CREATE OR REPLACE TEMP TABLE __tarn_md AS SELECT p.__tarn_fid, p.__tarn_pos "
+			"FROM temp.__tarn_mp p LEFT JOIN (SELECT rowid AS rid, hash(%s) AS h FROM temp.__tarn_mt) m "
+			"ON m.rid = p.rid WHERE m.rid IS NULL OR m.h <> p.h; "
+			"CREATE OR REPLACE TEMP TABLE __tarn_mn AS SELECT %s FROM temp.__tarn_mt m "
+			"LEFT JOIN temp.__tarn_mp p ON p.rid = m.rowid WHERE p.rid IS NULL OR p.h <> hash(%s)",
+		    cols.buf, cols.buf, cols.buf);
+	if (!rc)
+		rc = duck_exec(s->duck, q.buf, err);
+	if (!rc)
+		rc = apply_deletes(s, t, "temp.__tarn_md", &removed, err);
+	if (!rc)
+		rc = duck_query_int(s->duck, "SELECT count(*) FROM temp.__tarn_mn", &written, err);
+	if (!rc && written > 0)
+		rc = store_rows(s, t, "SELECT * FROM temp.__tarn_mn", written, &written, err);
+	if (!rc)
+		*rows = changed;
+	merge_cleanup(s);
+	tn_buf_release(&q);
+	tn_buf_release(&cols);
+	meta_table_free(t);
+	return rc;
+}
