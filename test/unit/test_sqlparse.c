@@ -175,7 +175,6 @@ static void test_passthrough(void **state)
 		"SUMMARIZE t", "EXPLAIN SELECT 1", "COPY t TO 'x.csv'", "CALL pragma_version()",
 		"EXPORT DATABASE 'd'", "IMPORT DATABASE 'd'", "ATTACH 'x.db' AS x", "DETACH x",
 		"USE x", "INSTALL httpfs", "LOAD httpfs", "CHECKPOINT",
-		"MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN DELETE",
 		"CREATE TEMP TABLE x (a INT)", "create temporary view v as select 1",
 		"CREATE MACRO m(a) AS a + 1", "CREATE FUNCTION f(a) AS a", "CREATE SEQUENCE s",
 		"CREATE TYPE mood AS ENUM ('ok')", "CREATE INDEX i ON t (a)", "CREATE SECRET (TYPE s3)",
@@ -188,6 +187,24 @@ static void test_passthrough(void **state)
 	for (s = pass; *s; s++)
 		if (kind_of(*s) != SQL_PASSTHROUGH)
 			fail_msg("<%s> is not SQL_PASSTHROUGH", *s);
+}
+
+static void test_merge(void **state)
+{
+	struct sql_stmt *st = parse_ok("MERGE INTO s.t AS x USING u ON x.a = u.a WHEN MATCHED THEN DELETE");
+
+	(void)state;
+	assert_int_equal(st->kind, SQL_MERGE);
+	assert_string_equal(st->target.schema, "s");
+	assert_string_equal(st->target.name, "t");
+	assert_string_equal(st->alias, "x");
+	assert_string_equal(st->body, "USING u ON x.a = u.a WHEN MATCHED THEN DELETE");
+	sqlparse_free(st);
+	st = parse_ok("merge into t using (select 1 as a) u on t.a = u.a when not matched then insert values (u.a)");
+	assert_int_equal(st->kind, SQL_MERGE);
+	assert_null(st->alias);
+	assert_string_equal(st->target.name, "t");
+	sqlparse_free(st);
 }
 
 static void test_transactions(void **state)
@@ -649,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_is_complete),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_passthrough),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_create_schema),
 		cmocka_unit_test(test_create_table),
