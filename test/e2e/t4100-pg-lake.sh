@@ -59,6 +59,35 @@ test_ok '6 writer processes x 30 commits: every acknowledged commit once' <<'EOF
 	tarn 0 fsck
 EOF_
 
+test_ok 'writers killed at random moments: acknowledged commits stay, none is partial' <<'EOF_'
+	tarn 0 sql -c "CREATE TABLE batches (w INTEGER, b INTEGER, k INTEGER)" &&
+	for round in $(seq 1 6); do
+		pids=""
+		for w in 1 2 3; do
+			( for b in $(seq 1 200); do
+				"$TARN" --lake "$lake" sql -c "INSERT INTO batches SELECT $w, $round * 1000 + $b, range FROM range(5)" \
+					>/dev/null 2>&1 && echo "$w $((round * 1000 + b))"
+			  done >>"$tmp/kacked.$w" ) &
+			pids="$pids $!"
+		done
+		sleep "0.$((RANDOM % 8 + 2))"
+		for p in $pids; do
+			pkill -9 -P "$p" 2>/dev/null
+			kill -9 "$p" 2>/dev/null
+		done
+		wait $pids 2>/dev/null
+	done
+	acked=$(cat "$tmp"/kacked.* | wc -l) &&
+	tarn 0 sql --format csv -c "SELECT count(*) AS batches, count(*) FILTER (WHERE n <> 5) AS partial FROM (SELECT w, b, count(*) AS n FROM batches GROUP BY w, b)" &&
+	got=$(sed -n 2p "$tmp/out" | cut -d, -f1) && partial=$(sed -n 2p "$tmp/out" | cut -d, -f2) &&
+	echo "acknowledged $acked, present $got, partial $partial" &&
+	test "$partial" -eq 0 && test "$got" -ge "$acked" && test "$got" -le $((acked + 18)) &&
+	for line in $(cat "$tmp"/kacked.* | tr ' ' ':'); do echo "$line"; done | sort >"$tmp/ack.sorted" &&
+	"$TARN" --lake "$lake" sql --format csv -c "SELECT DISTINCT w || ':' || b FROM batches" | tail -n +2 | sort >"$tmp/have.sorted" &&
+	test -z "$(comm -23 "$tmp/ack.sorted" "$tmp/have.sorted")" &&
+	tarn 0 fsck
+EOF_
+
 test_ok 'a dead server gives a clear error' <<'EOF_'
 	mkdir -p "$tmp/dead" && printf 'postgres://postgres@127.0.0.1:1/nowhere' >"$tmp/dead/catalog.url" &&
 	expect_rc 1 "$TARN" --lake "$tmp/dead" tables &&
