@@ -363,6 +363,8 @@ int backup_take(struct lake *lk, struct backup_entry *e, struct tn_err *err)
 		tn_fs_remove_tree(stage, &ignore);
 	}
 	e->latest = !rc;
+	if (rc)
+		backup_entry_release(e);   /* on failure the caller gets nothing to free */
 	tn_free(catalog_file);
 	tn_free(stage);
 	tn_free(root);
