@@ -997,19 +997,29 @@ static void drop_temp(struct session *s, const char *tmp)
 	tn_free(q);
 }
 
+/* The target of a DELETE, UPDATE or MERGE: its files, checked against
+ * concurrent commits, with the views its conditions may read brought up
+ * to date. */
+static int open_target(struct session *s, struct sql_stmt *st, struct lk_table **t, struct tn_err *err)
+{
+	int rc = sess_table(s, &st->target, t, 1, err);
+
+	if (!rc)
+		rc = sess_check_conflict(s, (*t)->id, (*t)->name, SESS_OP_DELETE, err);
+	if (!rc)
+		rc = intro_prepare(s, st->text, err);
+	if (!rc)
+		rc = sess_refresh_mirror(s, err);
+	return rc;
+}
+
 int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
 {
 	struct lk_table *t = NULL;
 	int rc;
 
 	*rows = 0;
-	rc = sess_table(s, &st->target, &t, 1, err);
-	if (!rc)
-		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DELETE, err);
-	if (!rc)
-		rc = intro_prepare(s, st->text, err);
-	if (!rc)
-		rc = sess_refresh_mirror(s, err);
+	rc = open_target(s, st, &t, err);
 	if (!rc)
 		rc = select_targets(s, t, st, "temp.__tarn_del", "__tarn_fid, __tarn_pos", err);
 	if (!rc)
@@ -1142,13 +1152,7 @@ int write_merge(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn
 	int rc;
 
 	*rows = 0;
-	rc = sess_table(s, &st->target, &t, 1, err);
-	if (!rc)
-		rc = sess_check_conflict(s, t->id, t->name, SESS_OP_DELETE, err);
-	if (!rc)
-		rc = intro_prepare(s, st->text, err);
-	if (!rc)
-		rc = sess_refresh_mirror(s, err);
+	rc = open_target(s, st, &t, err);
 	if (!rc)
 		rc = merge_copy(s, t, err);
 	for (i = 0; t && i < t->ncols; i++) {
