@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 deps="$here/deps"
 
 PKGS="build-essential cmake pkg-config clang libsqlite3-dev sqlite3 libcmocka-dev libjansson-dev
-libreadline-dev libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libpq-dev postgresql-15 libxxhash-dev
+libreadline-dev libcurl4-openssl-dev libssl-dev libyaml-dev libmicrohttpd-dev libpq-dev postgresql-15 libxxhash-dev zlib1g-dev wrk
 python3 curl ca-certificates"
 # npm fetches DuckDB; a machine that has node and npm from elsewhere keeps them.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
