@@ -617,6 +617,18 @@ static int sync_folders(const char *dir, struct tn_err *err)
 	return rc ? rc : tn_fs_sync_dir(dir, err);
 }
 
+int ingest_member_ok(const char *rel, struct tn_err *err)
+{
+	char *clean = NULL;
+	int rc = unpack_member_path(rel, &clean, err);
+
+	if (!rc && (!clean || strcmp(clean, rel)))
+		rc = tn_err_set(err, TN_EINVAL, "the file name '%.200s' cannot be kept in the raw "
+				"zone (rename it: no '\\' or control characters)", rel);
+	tn_free(clean);
+	return rc;
+}
+
 static int hash_all(struct job *j, struct manifest_version *v, struct tn_err *err)
 {
 	struct names l = { NULL, 0, 0 };
@@ -624,14 +636,10 @@ static int hash_all(struct job *j, struct manifest_version *v, struct tn_err *er
 	int rc = walk(j->staging, NULL, &l, err);
 
 	for (i = 0; !rc && i < l.n; i++) {
-		char sha[HASH_HEX_LEN], *path, *clean = NULL;
+		char sha[HASH_HEX_LEN], *path;
 		int64_t size = 0;
 		/* The manifest only holds plain relative paths (manifest.h). */
-		rc = unpack_member_path(l.v[i], &clean, err);
-		if (!rc && (!clean || strcmp(clean, l.v[i])))
-			rc = tn_err_set(err, TN_EINVAL, "the file name '%.200s' cannot be kept in the raw "
-					"zone (rename it: no '\\' or control characters)", l.v[i]);
-		tn_free(clean);
+		rc = ingest_member_ok(l.v[i], err);
 		if (rc)
 			break;
 		path = tn_fs_join(j->staging, l.v[i]);
@@ -761,8 +769,13 @@ static int finish(struct job *j, char **path, struct tn_err *err)
 
 	memset(&files, 0, sizeof(files));
 	rc = hash_all(j, &files, err);
-	if (!rc)
+	if (!rc && ingest_zone_remote(j->lk)) {
+		struct ingest_s3_job sj = { j->raw, j->staging, j->name, j->source,
+					    j->o ? j->o->progress : NULL, j->o ? j->o->progress_arg : NULL };
+		rc = ingest_s3_publish(j->lk, &sj, &files, path, err);
+	} else if (!rc) {
 		rc = publish(j, &files, path, err);
+	}
 	for (k = 0; k < files.nfiles; k++)
 		tn_free(files.files[k].path);
 	tn_free(files.files);

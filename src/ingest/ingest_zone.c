@@ -65,8 +65,8 @@ static void free_list(char **v, size_t n)
 
 /* ---- ls ---- */
 
-static void add_entry(struct ingest_listing *l, const char *raw, const struct manifest *m,
-		      const struct manifest_version *v)
+void ingest_listing_add(struct ingest_listing *l, const char *raw, const struct manifest *m,
+			const struct manifest_version *v)
 {
 	struct ingest_entry *e;
 	size_t i;
@@ -89,9 +89,17 @@ int ingest_list(struct lake *lk, int all, struct ingest_listing *out, struct tn_
 {
 	char *raw = ingest_raw_root(lk), **ds = NULL;
 	size_t i, k, n = 0;
-	int rc = datasets(raw, &ds, &n, err);
+	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (ingest_zone_remote(lk)) {
+		rc = ingest_s3_list(lk, raw, all, out, err);
+		tn_free(raw);
+		if (rc)
+			ingest_listing_release(out);
+		return rc;
+	}
+	rc = datasets(raw, &ds, &n, err);
 	for (i = 0; !rc && i < n; i++) {
 		char *mpath = ingest_manifest_path(raw, ds[i]);
 		struct manifest m;
@@ -103,7 +111,7 @@ int ingest_list(struct lake *lk, int all, struct ingest_listing *out, struct tn_
 		} else if (!rc) {
 			for (k = 0; k < m.n; k++)
 				if (all || (m.latest && !strcmp(m.latest, m.v[k].id)))
-					add_entry(out, raw, &m, &m.v[k]);
+					ingest_listing_add(out, raw, &m, &m.v[k]);
 		}
 		manifest_release(&m);
 		tn_free(mpath);
@@ -272,14 +280,16 @@ int ingest_prune(struct lake *lk, int dry_run, ingest_prune_fn *fn, void *arg, s
 	struct prune p = { dry_run, fn, arg };
 	char *raw = ingest_raw_root(lk), **ds = NULL;
 	size_t n = 0, i;
-	int fd = -1, rc;
+	int fd = -1, rc, remote = ingest_zone_remote(lk);
 
-	if (!tn_fs_is_dir(raw)) {
+	if (!remote && !tn_fs_is_dir(raw)) {
 		tn_free(raw);
 		return 0;
 	}
 	rc = ingest_lock(raw, &fd, err);
-	if (!rc)
+	if (!rc && remote)
+		rc = ingest_s3_prune(lk, raw, dry_run, fn, arg, err);
+	else if (!rc)
 		rc = datasets(raw, &ds, &n, err);
 	for (i = 0; !rc && i < n; i++)
 		rc = prune_dataset(&p, raw, ds[i], err);
@@ -318,11 +328,14 @@ int ingest_open_version(struct lake *lk, const char *dataset, const char *id, st
 	}
 	mpath = ingest_manifest_path(raw, name);
 	manifest_release(m);
-	rc = manifest_read(mpath, m, err);
+	if (ingest_zone_remote(lk))
+		rc = ingest_s3_get_manifest(lk, raw, name, m, err);
+	else
+		rc = manifest_read(mpath, m, err);
 	if (rc == TN_ENOTFOUND) {
 		tn_err_clear(err);
 		rc = tn_err_set(err, TN_ENOTFOUND, "no dataset %s in the raw zone %s (see `tarn ingest ls`)",
-				name, raw);
+				name, ingest_zone_remote(lk) ? "raw/ of the bucket" : raw);
 		goto out;
 	}
 	if (rc)
@@ -340,8 +353,12 @@ int ingest_open_version(struct lake *lk, const char *dataset, const char *id, st
 		tn_buf_release(&b);
 		goto out;
 	}
-	*dir = tn_xprintf("%s%s/%s", raw, name, v->id);
-	*version = tn_strdup(v->id);
+	if (ingest_zone_remote(lk))
+		rc = ingest_s3_fetch_version(lk, raw, name, v->id, dir, err);
+	else
+		*dir = tn_xprintf("%s%s/%s", raw, name, v->id);
+	if (!rc)
+		*version = tn_strdup(v->id);
 out:
 	tn_free(mpath);
 	tn_free(name);

@@ -97,10 +97,12 @@ int manifest_remove(struct manifest *m, const char *id)
 		;
 	if (i == m->n)
 		return 0;
+	/* `id` may be the version's own string, freed just below. */
+	int was_latest = m->latest && !strcmp(m->latest, id);
 	version_release(&m->v[i]);
 	memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
 	m->n--;
-	if (m->latest && !strcmp(m->latest, id)) {
+	if (was_latest) {
 		tn_free(m->latest);
 		m->latest = m->n ? tn_strdup(m->v[m->n - 1].id) : NULL;
 	}
