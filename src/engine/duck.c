@@ -7,6 +7,10 @@
 #include "engine/duck.h"
 #include "base/tn_mem.h"
 #include "base/tn_buf.h"
+#include "base/tn_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <duckdb.h>
 
@@ -112,14 +116,36 @@ static int query_error(duckdb_result *res, struct tn_err *err)
 	return tn_err_set(err, code, "%s", msg ? msg : "unknown DuckDB error");
 }
 
+/* TARN_TRACE_SQL=1: every statement tarn gives DuckDB, with its time, on
+ * stderr (to see where a command spends its time). Read once. */
+static int trace_on(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *v = getenv("TARN_TRACE_SQL");
+		on = v && *v && strcmp(v, "0");
+	}
+	return on;
+}
+
+static void trace(const char *sql, double t0, int rc)
+{
+	if (trace_on())
+		fprintf(stderr, "[duckdb %8.1f ms%s] %.2000s\n", (tn_mono() - t0) * 1e3,
+			rc ? " FAILED" : "", sql);
+}
+
 int duck_exec(struct duck *d, const char *sql, struct tn_err *err)
 {
 	duckdb_result res;
+	double t0 = trace_on() ? tn_mono() : 0;
 	int rc = 0;
 
 	if (duckdb_query(d->con, sql, &res) == DuckDBError)
 		rc = query_error(&res, err);
 	duckdb_destroy_result(&res);
+	trace(sql, t0, rc);
 	return rc;
 }
 
@@ -169,6 +195,8 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 	size_t c;
 	int rc = 0, have = 0;
 
+	double t0 = trace_on() ? tn_mono() : 0;
+
 	*out = NULL;
 	/* One statement (no ';' at all) needs no splitting: a third of the cost
 	 * of a small query. */
@@ -177,6 +205,7 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 			rc = query_error(&r->res, err);
 			duckdb_destroy_result(&r->res);
 			tn_free(r);
+			trace(sql, t0, rc);
 			return rc;
 		}
 		goto done;
@@ -196,9 +225,11 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 	duckdb_destroy_extracted(&st);
 	if (rc) {
 		tn_free(r);
+		trace(sql, t0, rc);
 		return rc;
 	}
 done:
+	trace(sql, t0, 0);
 	for (c = 0; c < duck_result_ncols(r); c++)
 		if (unsafe_type(duckdb_column_type(&r->res, c)))
 			r->unsafe = 1;
