@@ -65,6 +65,8 @@ extern const char cli_usage_ingest[], cli_usage_load[];
 int cli_cmd_export(struct cli *c, int argc, char **argv);   /* cmd_share.c */
 int cli_cmd_catalog(struct cli *c, int argc, char **argv);  /* cmd_share.c */
 int cli_cmd_tools(struct cli *c, int argc, char **argv);    /* cmd_share.c */
+/* `tarn catalog migrate` (argv[0] = "migrate"), dispatched by cli_cmd_catalog. */
+int cli_cmd_catalog_migrate(struct cli *c, int argc, char **argv);   /* cmd_catalog_migrate.c */
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
 extern const char cli_usage_storage[];

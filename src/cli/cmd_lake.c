@@ -1,11 +1,12 @@
 /*
  * cmd_lake.c: the commands about the lake itself: init, tables, snapshots,
- * describe and fsck. The listings are SQL over tarn's table functions, so
+ * describe (with the snapshots that touched the table) and fsck. The listings are SQL over tarn's table functions, so
  * the CLI shows exactly what a user's SELECT would.
  */
 #include "base/compat.h"
 #include "cli/cli.h"
 #include "base/tn_buf.h"
+#include "base/tn_mem.h"
 #include "lake/lake.h"
 #include "lake/session.h"
 #include "base/tn_util.h"
@@ -145,19 +146,81 @@ static int describe_query(struct cli *c, const char *fn, const char *table,
 	return rc;
 }
 
+/*
+ * The snapshots that touched the table, from the changes DuckLake records
+ * with each snapshot ("inserted_into_table:3,altered_table:3"). Changes
+ * name a table by id, except created_table, which names it as
+ * "schema"."name": the creation counted is the newest one under the
+ * table's current name that is not after its first change by id (a table
+ * renamed since was created under its old name, which is not shown).
+ */
+static const char snapshots_sql[] =
+	"WITH c AS (SELECT snapshot_id, snapshot_time, author, commit_message, "
+	"unnest(regexp_extract_all(coalesce(changes, ''), "
+	"'([a-z_]+):(\"(?:[^\"]|\"\")*\"(?:[.]\"(?:[^\"]|\"\")*\")*|[0-9]+)')) AS ch FROM tarn_snapshots()), "
+	"k AS (SELECT *, split_part(ch, ':', 1) AS kind, substr(ch, strpos(ch, ':') + 1) AS val FROM c), "
+	"by_id AS (SELECT * FROM k WHERE kind <> 'created_table' AND kind LIKE '%%table%%' "
+	"OR kind LIKE 'inlined_%%' OR kind LIKE 'flushed_%%'), "
+	"mine AS (SELECT * FROM by_id WHERE val = '%lld'), "
+	"made AS (SELECT * FROM k WHERE kind = 'created_table' AND val = %s AND snapshot_id <= "
+	"coalesce((SELECT min(snapshot_id) FROM mine), 9223372036854775807) ORDER BY snapshot_id DESC LIMIT 1) "
+	"SELECT snapshot_id, snapshot_time, author, commit_message, string_agg(CASE kind "
+	"WHEN 'created_table' THEN 'create' WHEN 'inserted_into_table' THEN 'insert' "
+	"WHEN 'inlined_insert' THEN 'insert' WHEN 'deleted_from_table' THEN 'delete' "
+	"WHEN 'inlined_delete' THEN 'delete' WHEN 'altered_table' THEN 'alter' WHEN 'dropped_table' THEN 'drop' "
+	"WHEN 'compacted_table' THEN 'compact' ELSE kind END, ', ' ORDER BY kind) AS change "
+	"FROM (SELECT * FROM made UNION ALL SELECT * FROM mine) "
+	"GROUP BY ALL ORDER BY snapshot_id";
+
+/* "schema"."name" as created_table writes it (quotes doubled), as a SQL literal. */
+static char *created_literal(const char *schema, const char *name)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), lit = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *out;
+
+	tn_buf_add_sqlid(&q, schema);
+	tn_buf_addc(&q, '.');
+	tn_buf_add_sqlid(&q, name);
+	tn_buf_add_sqlstr(&lit, q.buf ? q.buf : "");
+	out = tn_buf_detach(&lit, NULL);
+	tn_buf_release(&q);
+	return out;
+}
+
+static int describe_snapshots(struct cli *c, struct duck_result *info, struct duck_result **res,
+			      struct tn_err *err)
+{
+	char *schema, *name, *lit, *sql;
+	int rc;
+
+	*res = NULL;
+	if (!info || duck_result_nrows(info) == 0)
+		return tn_err_set(err, TN_ENOTFOUND, "no table in lake %s (see `tarn tables`)", lake_dir(c->lake));
+	schema = duck_result_text(info, 0, 0);
+	name = duck_result_text(info, 1, 0);
+	lit = created_literal(schema ? schema : "", name ? name : "");
+	sql = tn_xprintf(snapshots_sql, (long long)duck_result_int(info, 2, 0), lit);
+	rc = session_exec(c->session, sql, res, err);
+	tn_free(sql);
+	tn_free(lit);
+	tn_free(name);
+	tn_free(schema);
+	return rc;
+}
+
 /* What goes before each part and at the end, per format: headings for
  * people, one JSON object for json, a blank line between CSV tables. */
 static const struct {
-	const char *table, *columns, *files, *end;
+	const char *table, *columns, *files, *snapshots, *end;
 } describe_frames[] = {
-	[FMT_TABLE] = { "table\n", "\ncolumns\n", "\nfiles\n", "" },
-	[FMT_CSV] = { "", "\n", "\n", "" },
-	[FMT_JSON] = { "{\"table\":", ",\"columns\":", ",\"files\":", "}\n" },
-	[FMT_JSONL] = { "", "", "", "" },
+	[FMT_TABLE] = { "table\n", "\ncolumns\n", "\nfiles\n", "\nsnapshots\n", "" },
+	[FMT_CSV] = { "", "\n", "\n", "\n", "" },
+	[FMT_JSON] = { "{\"table\":", ",\"columns\":", ",\"files\":", ",\"snapshots\":", "}\n" },
+	[FMT_JSONL] = { "", "", "", "", "" },
 };
 
 static int describe_print(struct cli *c, struct duck_result *info, struct duck_result *cols,
-			  struct duck_result *files, struct tn_err *err)
+			  struct duck_result *files, struct duck_result *snaps, struct tn_err *err)
 {
 	int rc;
 
@@ -169,16 +232,19 @@ static int describe_print(struct cli *c, struct duck_result *info, struct duck_r
 	fputs(describe_frames[c->format].files, stdout);
 	if (!rc)
 		rc = fmt_result(stdout, files, c->format, err);
+	fputs(describe_frames[c->format].snapshots, stdout);
+	if (!rc)
+		rc = fmt_result(stdout, snaps, c->format, err);
 	fputs(describe_frames[c->format].end, stdout);
 	return rc;
 }
 
-/* Both queries run before anything is printed, so an unknown table gives
+/* Every query runs before anything is printed, so an unknown table gives
  * an error and no half-printed output. */
 int cli_cmd_describe(struct cli *c, int argc, char **argv)
 {
 	struct tn_err err = TN_ERR_INIT;
-	struct duck_result *info = NULL, *cols = NULL, *files = NULL;
+	struct duck_result *info = NULL, *cols = NULL, *files = NULL, *snaps = NULL;
 	const char *table = NULL;
 	int rc = parse_list_args(c, argc, argv, &table, "TABLE");
 
@@ -194,7 +260,10 @@ int cli_cmd_describe(struct cli *c, int argc, char **argv)
 	if (!rc)
 		rc = describe_query(c, "tarn_files", table, &files, &err);
 	if (!rc)
-		rc = describe_print(c, info, cols, files, &err);
+		rc = describe_snapshots(c, info, &snaps, &err);
+	if (!rc)
+		rc = describe_print(c, info, cols, files, snaps, &err);
+	duck_result_free(snaps);
 	duck_result_free(info);
 	duck_result_free(cols);
 	duck_result_free(files);

@@ -50,21 +50,35 @@ const char cli_usage_catalog[] =
 	"       tarn catalog search [--format FMT] WORD...\n"
 	"       tarn catalog backup [--format FMT]\n"
 	"       tarn catalog backups [--format FMT]\n"
-	"       tarn catalog restore [--at TIME | --backup PATH] [--force] [--format FMT]\n"
+	"       tarn catalog restore [--at TIME | --backup PATH] [--to sqlite|URI] [--force] [--format FMT]\n"
+	"       tarn catalog migrate --to postgres://USER@HOST:PORT/DB | --to sqlite [--dry-run]\n"
 	"\n"
 	"ls       tables and views with description, rows, size and last change\n"
 	"search   tables, views and columns whose name or description holds the words,\n"
 	"         best matches first\n"
-	"backup   copy the catalog while the lake is in use (SQLite VACUUM INTO) to\n"
-	"         <lake>/backups/catalog/YYYY_MM_DD/HH_mm_SS_sss/ with a manifest.json\n"
+	"backup   copy the catalog while the lake is in use to\n"
+	"         <lake>/backups/catalog/YYYY_MM_DD/HH_mm_SS_sss/catalog.sqlite with a\n"
+	"         manifest.json (a lake with its data on S3: backups/catalog/ in the bucket).\n"
+	"         SQLite: VACUUM INTO; PostgreSQL: every DuckLake table copied into a\n"
+	"         SQLite file in one REPEATABLE READ transaction.\n"
 	"backups  list the backups\n"
 	"restore  replace the catalog by the latest backup, checking its size and SHA-256\n"
 	"         first, then check the lake (fsck). Stop the lake's writers first.\n"
 	"  --at TIME        the newest backup taken at or before TIME (UTC: 2024-05-01,\n"
 	"                   2024-05-01 12:30:45, or a backup name 2024_05_01/12_30_45_123)\n"
-	"  --backup PATH    a backup folder (or its catalog.sqlite)\n"
+	"  --backup PATH    a backup folder (or its catalog.sqlite, or an s3:// URL of it)\n"
+	"  --to TARGET      sqlite (<lake>/catalog.sqlite) or a postgres:// URI of a\n"
+	"                   database without a lake; default: the lake's own catalog\n"
 	"  --force          replace the existing catalog (kept as\n"
-	"                   catalog.sqlite.before-restore-<time>)\n"
+	"                   catalog.sqlite.before-restore-<time>, or, in PostgreSQL, in\n"
+	"                   the schema tarn_before_restore_<time>)\n"
+	"migrate  copy the catalog (every table, snapshot, tag and stat) to an empty\n"
+	"         PostgreSQL database or back to <lake>/catalog.sqlite in one transaction,\n"
+	"         check the row counts, then switch the lake to it. The old catalog is\n"
+	"         kept (catalog.sqlite.before-migrate-<time>, or the old URL in\n"
+	"         catalog.url.before-migrate-<time>). Stop the lake's writers first.\n"
+	"  --to URI         postgres://…, postgresql://…, postgres:<conninfo>, or sqlite\n"
+	"  --dry-run        copy and check, then roll back; the lake is not touched\n"
 	"  --format FMT     table, csv, json or jsonl (default: table)\n";
 
 const char cli_usage_tools[] =
@@ -319,7 +333,7 @@ static int export_dataset_cmd(struct cli *c, int argc, char **argv)
 	if (rc == CLI_OK && o.tables && !o.ntables)
 		rc = cli_usage_error(c->cmd, "--tables names no table");
 	if (rc == CLI_OK) {
-		if (export_dataset(c->session, lake_dir(c->lake), &o, &info, &err))
+		if (export_dataset(c->session, c->lake, &o, &info, &err))
 			rc = cli_error_err(&err);
 		else
 			rc = print_dataset(c, &o, &info);
@@ -425,9 +439,9 @@ static int export_ls_cmd(struct cli *c, int argc, char **argv, int prune)
 	if (rc)
 		return rc;
 	if (prune)
-		rc = export_prune(lake_dir(c->lake), &o, &v, &n, &err);
+		rc = export_prune(c->lake, &o, &v, &n, &err);
 	else
-		rc = export_list(lake_dir(c->lake), o.domain, o.dataset, all, &v, &n, &err);
+		rc = export_list(c->lake, o.domain, o.dataset, all, &v, &n, &err);
 	/* prune may have removed some versions before failing: show them too. */
 	if (n || !rc)
 		rc = print_versions(c, v, n) || rc;
@@ -524,7 +538,7 @@ int cli_cmd_export(struct cli *c, int argc, char **argv)
 
 /* ---- tarn catalog ---- */
 
-enum { CO_SCHEMA, CO_FORMAT, CO_AT, CO_BACKUP, CO_FORCE };
+enum { CO_SCHEMA, CO_FORMAT, CO_AT, CO_BACKUP, CO_FORCE, CO_TO };
 
 static const struct cli_opt catalog_opts[] = {
 	[CO_SCHEMA] = { "schema", 's', 1 },
@@ -532,6 +546,7 @@ static const struct cli_opt catalog_opts[] = {
 	[CO_AT] = { "at", 0, 1 },
 	[CO_BACKUP] = { "backup", 0, 1 },
 	[CO_FORCE] = { "force", 'f', 0 },
+	[CO_TO] = { "to", 0, 1 },
 };
 
 struct catalog_args {
@@ -547,7 +562,7 @@ static unsigned allowed_opts(const char *sub)
 	if (!strcmp(sub, "ls"))
 		return 1u << CO_SCHEMA | 1u << CO_FORMAT;
 	if (!strcmp(sub, "restore"))
-		return 1u << CO_AT | 1u << CO_BACKUP | 1u << CO_FORCE | 1u << CO_FORMAT;
+		return 1u << CO_AT | 1u << CO_BACKUP | 1u << CO_FORCE | 1u << CO_FORMAT | 1u << CO_TO;
 	return 1u << CO_FORMAT;
 }
 
@@ -593,6 +608,8 @@ static int parse_catalog(struct cli *c, int argc, char **argv, const char *sub, 
 			a->restore.path = g.arg;
 		else if (id == CO_FORCE)
 			a->restore.force = 1;
+		else if (id == CO_TO)
+			a->restore.to = g.arg;
 	}
 	return CLI_OK;
 }
@@ -616,7 +633,7 @@ static int catalog_query(struct cli *c, const struct catalog_args *a, int search
 
 static const struct col backup_cols[] = {
 	{ "version", "VARCHAR" }, { "created", "VARCHAR" }, { "snapshot", "BIGINT" }, { "bytes", "BIGINT" },
-	{ "sha256", "VARCHAR" }, { "latest", "BOOLEAN" }, { "path", "VARCHAR" },
+	{ "sha256", "VARCHAR" }, { "catalog", "VARCHAR" }, { "latest", "BOOLEAN" }, { "path", "VARCHAR" },
 };
 
 static void backup_row(struct rows *r, const struct backup_entry *e)
@@ -626,6 +643,7 @@ static void backup_row(struct rows *r, const struct backup_entry *e)
 	row_int(r, e->snapshot);
 	row_int(r, e->size);
 	row_str(r, e->sha256);
+	row_str(r, e->catalog);
 	row_bool(r, e->latest);
 	row_str(r, e->path);
 }
@@ -636,7 +654,7 @@ static int catalog_backup(struct cli *c, int list)
 	struct backup_entry one, *all = NULL;
 	struct rows r;
 	size_t n = 0, i;
-	int rc = list ? backup_list(lake_dir(c->lake), &all, &n, &err) : backup_take(c->lake, &one, &err);
+	int rc = list ? backup_list(lake_dir(c->lake), lake_store(c->lake), &all, &n, &err) : backup_take(c->lake, &one, &err);
 
 	if (rc)
 		return cli_error_err(&err);
@@ -705,7 +723,7 @@ static int catalog_restore(struct cli *c, const struct catalog_args *a)
 		session_close(c->session);   /* nothing of ours may hold the old catalog */
 		c->session = NULL;
 	}
-	rc = backup_restore(lake_dir(c->lake), &a->restore, &used, &saved_as, &err);
+	rc = backup_restore(lake_dir(c->lake), lake_store(c->lake), &a->restore, &used, &saved_as, &err);
 	if (rc)
 		rc = cli_error_err(&err);
 	else
@@ -723,6 +741,8 @@ int cli_cmd_catalog(struct cli *c, int argc, char **argv)
 	size_t i;
 	int rc;
 
+	if (!strcmp(sub, "migrate"))
+		return cli_cmd_catalog_migrate(c, argc - 1, argv + 1);   /* cmd_catalog_migrate.c */
 	for (i = 0; i < TN_ARRAY_LEN(subs) && strcmp(sub, subs[i]); i++)
 		;
 	if (i == TN_ARRAY_LEN(subs))

@@ -1,17 +1,19 @@
 /*
- * backup.c - catalog backups with VACUUM INTO, and restores that check
- * before they replace anything.
+ * backup.c - taking catalog backups while the lake is in use, and listing
+ * them.
  *
- * Taking a backup: VACUUM INTO a staging folder (one read transaction on
- * the live catalog, so writers keep going), read the newest snapshot from
- * the copy, fsync, checksum, rename the folder into place, then add it to
- * manifest.json under a lock. Restoring: verify size and SHA-256 against
- * backup.json, copy beside the live catalog, check the copy (integrity,
- * DuckLake tables), keep the old catalog aside, rename the copy in.
+ * A SQLite catalog is copied with VACUUM INTO (one read transaction, so
+ * writers keep going); a PostgreSQL catalog is copied table by table into
+ * a new SQLite file inside one REPEATABLE READ transaction (backup_copy.c),
+ * so both kinds of backup are SQLite DuckLake catalogs that restore to
+ * either backend. The copy is made in a staging folder, its newest
+ * snapshot read, fsynced and checksummed, then published as a version
+ * folder (renamed on local disk, uploaded in a bucket: backup_home.c) and
+ * finally added to manifest.json under a lock.
  */
 #include "base/compat.h"
-#include "lake/backup.h"
-#include "lake/lake.h"
+#include "lake/backup_int.h"
+#include "lake/lake_int.h"
 #include "catalog/catalog.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
@@ -26,11 +28,9 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#define COPY_NAME "catalog.sqlite"
-
 /* ---- small helpers ---- */
 
-static void version_name(int64_t us, char out[64])
+void bk_version_name(int64_t us, char out[64])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
@@ -40,7 +40,7 @@ static void version_name(int64_t us, char out[64])
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us / 1000 % 1000));
 }
 
-static void iso_time(int64_t us, char out[64])
+void bk_iso_time(int64_t us, char out[64])
 {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
@@ -51,7 +51,7 @@ static void iso_time(int64_t us, char out[64])
 }
 
 /* SHA-256 (lowercase hex) and size of a file. */
-static int sha256_file(const char *path, char hex[65], int64_t *size, struct tn_err *err)
+int bk_sha256_file(const char *path, char hex[65], int64_t *size, struct tn_err *err)
 {
 	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
@@ -83,12 +83,7 @@ static int sha256_file(const char *path, char hex[65], int64_t *size, struct tn_
 	return rc;
 }
 
-static char *backups_root(const char *lake_dir)
-{
-	return tn_fs_join(lake_dir, BACKUP_DIR);
-}
-
-static int save_json(const char *path, json_t *v, struct tn_err *err)
+int bk_save_json(const char *path, const json_t *v, struct tn_err *err)
 {
 	char *text = json_dumps(v, JSON_INDENT(2));
 	struct tn_buf b = TN_BUF_INIT(TN_BUF_NOMAX);
@@ -107,7 +102,7 @@ static int save_json(const char *path, json_t *v, struct tn_err *err)
 }
 
 /* The JSON object in `path`; *out = NULL when the file does not exist. */
-static int load_json(const char *path, json_t **out, struct tn_err *err)
+int bk_load_json(const char *path, json_t **out, struct tn_err *err)
 {
 	json_error_t jerr;
 	char *text = NULL;
@@ -132,18 +127,18 @@ static int load_json(const char *path, json_t **out, struct tn_err *err)
 	return 0;
 }
 
-static json_t *entry_json(const struct backup_entry *e)
+json_t *bk_entry_json(const struct backup_entry *e)
 {
-	char *file = tn_xprintf("%s/%s", e->version, COPY_NAME);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I}", "version", e->version, "created", e->created,
-			      "file", file, "size", (json_int_t)e->size, "sha256", e->sha256,
-			      "snapshot", (json_int_t)e->snapshot);
+	char *file = tn_xprintf("%s/%s", e->version, BACKUP_COPY_NAME);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "version", e->version, "created",
+			      e->created, "file", file, "size", (json_int_t)e->size, "sha256", e->sha256,
+			      "snapshot", (json_int_t)e->snapshot, "catalog", e->catalog ? e->catalog : "sqlite");
 
 	tn_free(file);
 	return j;
 }
 
-static int entry_from_json(const json_t *j, const char *root, struct backup_entry *e)
+int bk_entry_from_json(const json_t *j, const char *root, struct backup_entry *e)
 {
 	const char *version = json_string_value(json_object_get(j, "version"));
 	const char *created = json_string_value(json_object_get(j, "created"));
@@ -154,9 +149,12 @@ static int entry_from_json(const json_t *j, const char *root, struct backup_entr
 		return -1;
 	e->version = tn_strdup(version);
 	e->created = tn_strdup(created);
-	e->path = tn_xprintf("%s/%s/%s", root, version, COPY_NAME);
+	e->path = tn_xprintf("%s/%s/%s", root, version, BACKUP_COPY_NAME);
 	e->size = (int64_t)json_integer_value(json_object_get(j, "size"));
 	e->snapshot = (int64_t)json_integer_value(json_object_get(j, "snapshot"));
+	/* Backups older than the "catalog" field were all of SQLite catalogs. */
+	e->catalog = json_string_value(json_object_get(j, "catalog")) &&
+		!strcmp(json_string_value(json_object_get(j, "catalog")), "postgres") ? "postgres" : "sqlite";
 	memcpy(e->sha256, sha, 65);
 	return 0;
 }
@@ -178,19 +176,17 @@ void backup_entries_free(struct backup_entry *e, size_t n)
 	tn_free(e);
 }
 
-/* Backups copy SQLite files; a lake whose catalog is on a PostgreSQL
- * server (named in catalog.url) is backed up with that server's tools. */
-static int sqlite_only(const char *lake_dir, struct tn_err *err)
+int bk_newest_snapshot(struct catalog *cat, const char *what, int64_t *snap, struct tn_err *err)
 {
-	char *url = tn_fs_join(lake_dir, LAKE_CATALOG_URL), *file = tn_fs_join(lake_dir, LAKE_CATALOG_FILE);
-	int rc = 0;
+	int found = 0;
+	int rc = catalog_get_int(cat, "SELECT max(snapshot_id) FROM ducklake_snapshot", snap, &found, err, 0);
 
-	if (!tn_fs_exists(file) && tn_fs_exists(url))
-		rc = tn_err_set(err, TN_EUNSUPPORTED, "the catalog of lake %s is on a PostgreSQL server "
-				"(%s); back it up with pg_dump: `tarn catalog backup|restore` handle SQLite "
-				"catalogs only", lake_dir, LAKE_CATALOG_URL);
-	tn_free(url);
-	tn_free(file);
+	if (rc == TN_EINVAL) {
+		tn_err_clear(err);
+		rc = tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog (no ducklake_snapshot table)", what);
+	}
+	if (!rc && !found)
+		rc = tn_err_set(err, TN_EINVAL, "%s has no DuckLake snapshot", what);
 	return rc;
 }
 
@@ -216,23 +212,49 @@ static int vacuum_into(const char *catalog_file, const char *path, struct tn_err
 	return rc;
 }
 
-/* The newest snapshot in a catalog file, and a check that it is DuckLake's. */
-static int newest_snapshot(const char *file, int64_t *snap, struct tn_err *err)
+/* A server catalog copied into the SQLite file `path` in one read
+ * transaction (REPEATABLE READ: one snapshot, writers not blocked). */
+static int copy_server(const char *uri, const char *path, struct tn_err *err)
+{
+	struct catalog *src = NULL, *dst = NULL;
+	int64_t snap = 0, rows = 0;
+	int rc = catalog_open(&src, uri, 0, err);
+
+	if (!rc)
+		rc = catalog_open(&dst, path, 1, err);
+	if (!rc)
+		rc = catalog_begin(src, 0, err);
+	if (!rc)
+		rc = catalog_begin(dst, 1, err);
+	if (!rc)
+		rc = bk_copy_catalog(src, dst, &snap, &rows, err);
+	if (!rc)
+		rc = catalog_commit(dst, err);
+	if (rc)
+		tn_err_prefix(err, "backup of %s", src ? catalog_path(src) : "the catalog");
+	catalog_close(dst);   /* rolls back on failure */
+	catalog_close(src);   /* read only: ends the snapshot */
+	return rc;
+}
+
+static int copy_snapshot(const char *file, int64_t *snap, struct tn_err *err)
 {
 	struct catalog *cat = NULL;
-	int found = 0;
 	int rc = catalog_open(&cat, file, 0, err);
 
 	if (!rc)
-		rc = catalog_get_int(cat, "SELECT max(snapshot_id) FROM ducklake_snapshot", snap, &found, err, 0);
-	if (!rc && !found)
-		rc = tn_err_set(err, TN_EINVAL, "%s has no DuckLake snapshot", file);
+		rc = bk_newest_snapshot(cat, file, snap, err);
 	catalog_close(cat);
 	return rc;
 }
 
 static int lock_dir(const char *dir, int *fd, struct tn_err *err)
 {
+	int rc = tn_fs_mkdirs(dir, err);
+
+	*fd = -1;
+	if (rc)
+		return rc;
 	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fd < 0)
 		return tn_err_set(err, TN_EIO, "cannot open %s to lock it: %s", dir, strerror(errno));
@@ -246,118 +268,169 @@ static int lock_dir(const char *dir, int *fd, struct tn_err *err)
 	return 0;
 }
 
-/* Move the staged folder into a fresh version folder (next millisecond
- * when two backups meet) and fill e->version, created and path. */
-static int publish(const char *root, const char *stage, struct backup_entry *e, struct tn_err *err)
+static void fill_names(struct backup_entry *e, const struct bk_home *h, int64_t now, const char *version)
 {
-	char version[64], iso[64];
-	int tries;
+	char iso[64];
 
-	for (tries = 0; tries < 1000; tries++) {
+	bk_iso_time(now, iso);
+	e->version = tn_strdup(version);
+	e->created = tn_strdup(iso);
+	e->path = tn_xprintf("%s/%s/" BACKUP_COPY_NAME, h->root, version);
+}
+
+/* backup.json beside the copy: a backup folder copied elsewhere can still
+ * be verified and restored with --backup PATH. */
+static int write_info(const char *dir, const struct backup_entry *e, struct tn_err *err)
+{
+	char *path = tn_fs_join(dir, BACKUP_INFO);
+	json_t *j = bk_entry_json(e);
+	int rc = bk_save_json(path, j, err);
+
+	json_decref(j);
+	tn_free(path);
+	return rc;
+}
+
+/* Local disk: move the staged folder into a fresh version folder (the
+ * next millisecond when two backups meet). */
+static int publish_local(struct bk_home *h, const char *stage, struct backup_entry *e, struct tn_err *err)
+{
+	char version[64];
+	int tries, rc = 0;
+
+	for (tries = 0; !rc && tries < 1000; tries++) {
 		int64_t now = tn_now_us();
 		char *dst, *day;
-		int rc;
-		version_name(now, version);
-		dst = tn_fs_join(root, version);
+		bk_version_name(now, version);
+		dst = tn_fs_join(h->dir, version);
 		day = tn_strndup(dst, (size_t)(strrchr(dst, '/') - dst));
 		rc = tn_fs_mkdirs(day, err);
-		if (!rc && !tn_fs_exists(dst) && rename(stage, dst) == 0) {
-			iso_time(now, iso);
-			e->version = tn_strdup(version);
-			e->created = tn_strdup(iso);
-			e->path = tn_fs_join(dst, COPY_NAME);
-			rc = tn_fs_sync_dir(day, err);
-			tn_free(dst);
-			tn_free(day);
-			return rc;
+		if (!rc && !tn_fs_exists(dst)) {
+			fill_names(e, h, now, version);
+			rc = write_info(stage, e, err);
+			if (!rc && rename(stage, dst) == 0) {
+				rc = tn_fs_sync_dir(day, err);
+				tn_free(dst);
+				tn_free(day);
+				return rc;
+			}
+			tn_free(e->version);
+			tn_free(e->created);
+			tn_free(e->path);
+			e->version = e->created = e->path = NULL;
 		}
 		tn_free(dst);
 		tn_free(day);
-		if (rc)
-			return rc;
 		usleep(1000);
 	}
-	return tn_err_set(err, TN_EIO, "cannot move the backup %s into %s: %s", stage, root, strerror(errno));
+	return rc ? rc : tn_err_set(err, TN_EIO, "cannot move the backup %s into %s: %s", stage, h->dir,
+				    strerror(errno));
 }
 
-static int record(const char *root, const struct backup_entry *e, struct tn_err *err)
+/* In a bucket: a version no object uses yet, then upload. */
+static int publish_remote(struct bk_home *h, const char *stage, struct backup_entry *e, struct tn_err *err)
 {
-	char *path = tn_fs_join(root, BACKUP_MANIFEST);
+	char version[64];
+	int tries, yes = 1, rc = 0;
+
+	for (tries = 0; !rc && yes && tries < 1000; tries++) {
+		int64_t now = tn_now_us();
+		bk_version_name(now, version);
+		rc = bk_home_taken(h, version, &yes, err);
+		if (!rc && !yes)
+			fill_names(e, h, now, version);
+		else
+			usleep(1000);
+	}
+	if (!rc && yes)
+		rc = tn_err_set(err, TN_EIO, "no free backup name in %s", h->root);
+	if (!rc)
+		rc = write_info(stage, e, err);
+	if (!rc)
+		rc = bk_home_upload(h, stage, e->version, err);
+	return rc;
+}
+
+static int record(struct bk_home *h, const struct backup_entry *e, struct tn_err *err)
+{
 	json_t *m = NULL, *list;
-	int rc = load_json(path, &m, err);
+	int rc = bk_home_load(h, &m, err);
 
 	if (!rc && !m)
 		m = json_pack("{s:i, s:n, s:[]}", "manifest_version", 1, "latest", "backups");
 	list = m ? json_object_get(m, "backups") : NULL;
 	if (!rc && !json_is_array(list))
-		rc = tn_err_set(err, TN_EINVAL, "%s has no \"backups\" list; restore it from a copy or remove it",
-				path);
+		rc = tn_err_set(err, TN_EINVAL, "%s/%s has no \"backups\" list; restore it from a copy or "
+				"remove it", h->root, BACKUP_MANIFEST);
 	if (!rc) {
 		json_object_set_new(m, "latest", json_string(e->version));
-		json_array_append_new(list, entry_json(e));
-		rc = save_json(path, m, err);
+		json_array_append_new(list, bk_entry_json(e));
+		rc = bk_home_save(h, m, err);
 	}
 	json_decref(m);
-	tn_free(path);
 	return rc;
 }
 
-/* backup.json beside the copy: a backup folder copied elsewhere can still
- * be verified and restored with --backup PATH. */
-static int write_info(const struct backup_entry *e, struct tn_err *err)
+/* Copy the catalog into the stage, then describe the copy. */
+static int make_copy(struct lake *lk, const char *stage, struct backup_entry *e, struct tn_err *err)
 {
-	char *dir = tn_strndup(e->path, (size_t)(strrchr(e->path, '/') - e->path));
-	char *path = tn_fs_join(dir, BACKUP_INFO);
-	json_t *j = entry_json(e);
-	int rc = save_json(path, j, err);
-
-	json_decref(j);
-	tn_free(path);
-	tn_free(dir);
-	return rc;
-}
-
-/* VACUUM INTO the stage, then describe the copy. */
-static int make_copy(const char *catalog_file, const char *stage, struct backup_entry *e, struct tn_err *err)
-{
-	char *copy = tn_fs_join(stage, COPY_NAME);
+	char *copy = tn_fs_join(stage, BACKUP_COPY_NAME);
+	int server = !tn_fs_exists(lk->catalog_path);
 	int rc = tn_fs_mkdirs(stage, err);
 
 	if (!rc)
-		rc = vacuum_into(catalog_file, copy, err);
+		rc = server ? copy_server(lk->catalog_path, copy, err) : vacuum_into(lk->catalog_path, copy, err);
 	/* Opening the copy may switch it to WAL mode: checksum after. */
 	if (!rc)
-		rc = newest_snapshot(copy, &e->snapshot, err);
+		rc = copy_snapshot(copy, &e->snapshot, err);
 	if (!rc)
 		rc = tn_fs_sync_file(copy, err);
 	if (!rc)
-		rc = sha256_file(copy, e->sha256, &e->size, err);
+		rc = bk_sha256_file(copy, e->sha256, &e->size, err);
+	e->catalog = server ? "postgres" : "sqlite";
 	tn_free(copy);
+	return rc;
+}
+
+static int publish_and_record(struct bk_home *h, const char *stage, struct backup_entry *e, struct tn_err *err)
+{
+	char *lockdir = tn_fs_join(h->dir, h->st ? ".lock" : "");
+	int lock = -1;
+	int rc = lock_dir(h->st ? lockdir : h->dir, &lock, err);
+
+	if (!rc)
+		rc = h->st ? publish_remote(h, stage, e, err) : publish_local(h, stage, e, err);
+	if (!rc) {
+		rc = record(h, e, err);
+		/* Unrecorded copies help nobody: take them back. */
+		if (rc && h->st) {
+			bk_home_unupload(h, e->version);
+		} else if (rc) {
+			struct tn_err ignore = TN_ERR_INIT;
+			char *dir = tn_fs_join(h->dir, e->version);
+			tn_fs_remove_tree(dir, &ignore);
+			tn_free(dir);
+		}
+	}
+	if (lock >= 0)
+		close(lock);
+	tn_free(lockdir);
 	return rc;
 }
 
 int backup_take(struct lake *lk, struct backup_entry *e, struct tn_err *err)
 {
-	char uuid[37], *root = backups_root(lake_dir(lk)), *stage = NULL;
-	char *catalog_file = tn_fs_join(lake_dir(lk), LAKE_CATALOG_FILE);
-	int lock = -1, rc;
+	struct bk_home h;
+	char uuid[37], *stage = NULL;
+	int rc;
 
 	memset(e, 0, sizeof(*e));
+	bk_home_init(&h, lk->dir, lk->store);
 	tn_uuid7(uuid);
-	stage = tn_xprintf("%s/.staging-%s", root, uuid);
-	rc = sqlite_only(lake_dir(lk), err);
+	stage = tn_xprintf("%s/.staging-%s", h.dir, uuid);
+	rc = make_copy(lk, stage, e, err);
 	if (!rc)
-		rc = make_copy(catalog_file, stage, e, err);
-	if (!rc)
-		rc = lock_dir(root, &lock, err);
-	if (!rc)
-		rc = publish(root, stage, e, err);
-	if (!rc)
-		rc = write_info(e, err);
-	if (!rc)
-		rc = record(root, e, err);
-	if (lock >= 0)
-		close(lock);
+		rc = publish_and_record(&h, stage, e, err);
 	if (tn_fs_exists(stage)) {
 		struct tn_err ignore = TN_ERR_INIT;
 		tn_fs_remove_tree(stage, &ignore);
@@ -365,39 +438,47 @@ int backup_take(struct lake *lk, struct backup_entry *e, struct tn_err *err)
 	e->latest = !rc;
 	if (rc)
 		backup_entry_release(e);   /* on failure the caller gets nothing to free */
-	tn_free(catalog_file);
 	tn_free(stage);
-	tn_free(root);
+	bk_home_release(&h);
 	return rc;
 }
 
 /* ---- listing ---- */
 
-int backup_list(const char *lake_dir, struct backup_entry **out, size_t *n, struct tn_err *err)
+int bk_list(struct bk_home *h, struct backup_entry **out, size_t *n, struct tn_err *err)
 {
-	char *root = backups_root(lake_dir), *path = tn_fs_join(root, BACKUP_MANIFEST);
 	const char *latest;
 	json_t *m = NULL, *j;
 	size_t i, alloc = 0;
-	int rc = load_json(path, &m, err);
+	int rc = bk_home_load(h, &m, err);
 
 	*out = NULL;
 	*n = 0;
 	latest = m ? json_string_value(json_object_get(m, "latest")) : NULL;
 	json_array_foreach(m ? json_object_get(m, "backups") : NULL, i, j) {
 		TN_GROW(*out, alloc, *n + 1);
-		if (entry_from_json(j, root, &(*out)[*n]) == 0) {
+		if (bk_entry_from_json(j, h->root, &(*out)[*n]) == 0) {
 			(*out)[*n].latest = latest && !strcmp(latest, (*out)[*n].version);
 			(*n)++;
 		}
 	}
 	json_decref(m);
-	tn_free(path);
-	tn_free(root);
 	return rc;
 }
 
-/* ---- restoring ---- */
+int backup_list(const char *lake_dir, struct store *st, struct backup_entry **out, size_t *n,
+		struct tn_err *err)
+{
+	struct bk_home h;
+	int rc;
+
+	bk_home_init(&h, lake_dir, st);
+	rc = bk_list(&h, out, n, err);
+	bk_home_release(&h);
+	return rc;
+}
+
+/* ---- times ---- */
 
 static int bad_time(const char *s, struct tn_err *err)
 {
@@ -456,180 +537,3 @@ int backup_parse_time(const char *s, int64_t *us, struct tn_err *err)
 	return 0;
 }
 
-/* The backup `o` asks for, from the manifest. */
-static int pick_listed(const char *lake_dir, const char *at, struct backup_entry *used, struct tn_err *err)
-{
-	struct backup_entry *all = NULL;
-	int64_t limit = 0, t;
-	size_t n = 0, i, best = (size_t)-1;
-	int rc = at ? backup_parse_time(at, &limit, err) : 0;
-
-	if (!rc)
-		rc = backup_list(lake_dir, &all, &n, err);
-	for (i = 0; !rc && i < n; i++) {
-		struct tn_err ignore = TN_ERR_INIT;
-		if (at && (backup_parse_time(all[i].version, &t, &ignore) || t > limit))
-			continue;
-		if (at || all[i].latest || best == (size_t)-1)
-			best = i;
-	}
-	if (!rc && best == (size_t)-1)
-		rc = tn_err_set(err, TN_ENOTFOUND, at ? "no backup of %s was taken at or before %s (see `tarn "
-				"catalog backups`)" : "lake %s has no catalog backup%s (take one with `tarn catalog "
-				"backup`)", lake_dir, at ? at : "");
-	if (!rc) {
-		*used = all[best];
-		memset(&all[best], 0, sizeof(all[best]));
-	}
-	backup_entries_free(all, n);
-	return rc;
-}
-
-/* The backup in folder (or at file) `path`, described by its backup.json. */
-static int pick_path(const char *path, struct backup_entry *used, struct tn_err *err)
-{
-	char *abs = tn_fs_abspath(path), *dir, *info;
-	json_t *j = NULL;
-	int rc;
-
-	dir = tn_fs_is_dir(abs) ? tn_strdup(abs) : tn_strndup(abs, (size_t)(strrchr(abs, '/') - abs));
-	info = tn_fs_join(dir, BACKUP_INFO);
-	rc = load_json(info, &j, err);
-	if (!rc && (!j || entry_from_json(j, "", used) != 0))
-		rc = tn_err_set(err, TN_EINVAL, "%s is not a tarn catalog backup: %s is %s", path, info,
-				j ? "incomplete" : "missing");
-	if (!rc) {
-		tn_free(used->path);
-		used->path = tn_fs_join(dir, COPY_NAME);
-	}
-	json_decref(j);
-	tn_free(info);
-	tn_free(dir);
-	tn_free(abs);
-	return rc;
-}
-
-static int verify_file(const char *file, const struct backup_entry *e, struct tn_err *err)
-{
-	char sha[65];
-	int64_t size = 0;
-	int rc = sha256_file(file, sha, &size, err);
-
-	if (!rc && (size != e->size || strcmp(sha, e->sha256)))
-		rc = tn_err_set(err, TN_EINVAL, "backup %s is corrupt: %lld bytes with SHA-256 %.12s…, its "
-				"record says %lld bytes with %.12s…; restore another one (--at or --backup)",
-				e->version, (long long)size, sha, (long long)e->size, e->sha256);
-	return rc;
-}
-
-/* A copy fit to be the catalog: sound for SQLite and a DuckLake catalog. */
-static int check_copy(const char *file, struct tn_err *err)
-{
-	struct catalog *cat = NULL;
-	char *msg = NULL;
-	int64_t snap = 0;
-	int rc = catalog_open(&cat, file, 0, err);
-
-	if (!rc)
-		rc = catalog_integrity(cat, &msg, err);
-	if (!rc && strcmp(msg, "ok"))
-		rc = tn_err_set(err, TN_EINVAL, "the backup fails SQLite's integrity check: %s", msg);
-	catalog_close(cat);
-	tn_free(msg);
-	if (!rc)
-		rc = newest_snapshot(file, &snap, err);
-	return rc;
-}
-
-/* Catalogs are metadata (megabytes, not gigabytes): one read, one atomic write. */
-static int copy_bytes(const char *from, const char *to, struct tn_err *err)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int rc = tn_fs_read_all(from, &data, &len, err);
-
-	if (!rc)
-		rc = tn_fs_write_atomic(to, data, len, err);
-	tn_free(data);
-	return rc;
-}
-
-/* Move catalog.sqlite (with its -wal, so the pair stays openable) aside. */
-static int set_aside(const char *catalog_file, char **saved_as, struct tn_err *err)
-{
-	static const char *const sfx[] = { "-wal", "-shm" };
-	char stamp[64], *aside;
-	size_t i;
-
-	version_name(tn_now_us(), stamp);
-	*strchr(stamp, '/') = 'T';
-	aside = tn_xprintf("%s.before-restore-%s", catalog_file, stamp);
-	if (rename(catalog_file, aside) != 0) {
-		int rc = tn_err_set(err, TN_EIO, "cannot move %s aside: %s", catalog_file, strerror(errno));
-		tn_free(aside);
-		return rc;
-	}
-	for (i = 0; i < TN_ARRAY_LEN(sfx); i++) {
-		char *from = tn_xprintf("%s%s", catalog_file, sfx[i]), *to = tn_xprintf("%s%s", aside, sfx[i]);
-		if (tn_fs_exists(from) && rename(from, to) != 0)
-			unlink(from);
-		tn_free(from);
-		tn_free(to);
-	}
-	*saved_as = aside;
-	return 0;
-}
-
-/* Verify, copy, check, then swap the copy in. */
-static int swap_in(const char *lake_dir, const struct backup_entry *e, int force, char **saved_as,
-		   struct tn_err *err)
-{
-	char uuid[37], *catalog_file = tn_fs_join(lake_dir, LAKE_CATALOG_FILE), *tmp;
-	int rc = verify_file(e->path, e, err);
-
-	tn_uuid7(uuid);
-	tmp = tn_xprintf("%s/.restore-%s.sqlite", lake_dir, uuid);
-	if (!rc && tn_fs_exists(catalog_file) && !force)
-		rc = tn_err_set(err, TN_ECONFLICT, "lake %s has a catalog; restoring replaces it, and every "
-				"commit after the backup is lost: stop its writers and add --force (the current "
-				"catalog is kept beside it)", lake_dir);
-	if (!rc)
-		rc = copy_bytes(e->path, tmp, err);
-	if (!rc)
-		rc = verify_file(tmp, e, err);
-	if (!rc)
-		rc = check_copy(tmp, err);
-	if (!rc && tn_fs_exists(catalog_file))
-		rc = set_aside(catalog_file, saved_as, err);
-	if (!rc && rename(tmp, catalog_file) != 0)
-		rc = tn_err_set(err, TN_EIO, "cannot move the restored catalog into place: %s", strerror(errno));
-	if (!rc)
-		rc = tn_fs_sync_dir(lake_dir, err);
-	unlink(tmp);
-	tn_free(tmp);
-	tn_free(catalog_file);
-	return rc;
-}
-
-int backup_restore(const char *lake_dir, const struct backup_restore_opts *o, struct backup_entry *used,
-		   char **saved_as, struct tn_err *err)
-{
-	char *dir = tn_fs_abspath(lake_dir);
-	int rc;
-
-	memset(used, 0, sizeof(*used));
-	*saved_as = NULL;
-	rc = sqlite_only(dir, err);
-	if (rc)
-		;
-	else if (o->at && o->path)
-		rc = tn_err_set(err, TN_EINVAL, "choose the backup with --at or with --backup, not both");
-	else if (o->path)
-		rc = pick_path(o->path, used, err);
-	else
-		rc = pick_listed(dir, o->at, used, err);
-	if (!rc)
-		rc = swap_in(dir, used, o->force, saved_as, err);
-	tn_free(dir);
-	return rc;
-}

@@ -51,6 +51,11 @@ static const char *ddl =
 	"CREATE INDEX tarn_table_name ON ducklake_table(table_name, table_id);"
 	"CREATE INDEX tarn_file_stats ON ducklake_file_column_stats(table_id, column_id, data_file_id);";
 
+const char *lake_catalog_ddl(void)
+{
+	return ddl;
+}
+
 char *lake_schema_path(const char *data_path, const char *name, const char *uuid)
 {
 	const char *p;

@@ -113,6 +113,9 @@ struct lk_snap {
 /* ---- lake.c ---- */
 int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inline_limit,
 			struct tn_err *err);
+/* The CREATE TABLE / CREATE INDEX statements of the DuckLake catalog
+ * tables, in the dialect both backends accept (backup copies use it). */
+const char *lake_catalog_ddl(void);
 /* Folder (relative to the data path, ends with '/') of a new schema: its
  * name when plain, else its uuid; in a bucket, stage/ and marts/<name>/.
  * Owned by the caller. */

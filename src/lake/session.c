@@ -13,6 +13,34 @@
 
 #include <signal.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Automatic retry. A commit that fails because of the catalog itself (the
+ * write lock timed out, SQLite was busy, PostgreSQL reported a
+ * serialization failure, a deadlock, or a unique violation because a
+ * writer that does not take tarn's lock used the same id) never became
+ * visible, so it can run again on the newest snapshot: an autocommit
+ * statement is re-run, and a BEGIN ... COMMIT is replayed from its recorded
+ * statements when it holds only lake writes (no SELECT whose result the
+ * caller saw, nothing run in DuckDB alone). Exponential backoff with
+ * jitter, within TARN_COMMIT_RETRIES attempts (default 10) and
+ * TARN_COMMIT_RETRY_MS milliseconds (default 60000). Conflicts found by
+ * the lake's own rules (sess_check_conflict) are real and never retried.
+ */
+struct sess_retry {
+	char **stmts;           /* statements of the open transaction, as given */
+	size_t n, alloc;
+	int replayable;         /* only lake writes so far */
+	int injected;           /* TARN_TEST_COMMIT_CONFLICTS used so far */
+	uint64_t rng;
+};
+
+#define RETRY_DEFAULT 10
+#define RETRY_BUDGET_MS 60000
+#define RETRY_BASE_MS 4
+#define RETRY_CAP_MS 1000
 
 void sess_crashpoint(const char *name)
 {
@@ -47,6 +75,8 @@ int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 	*out = NULL;
 	s->lk = lk;
 	s->mirror_snap = -1;
+	s->retry = tn_calloc(1, sizeof(*s->retry));
+	s->retry->rng = (uint64_t)tn_now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
 	tn_buf_init(&s->changes, TN_BUF_NOMAX);
 	tn_buf_init(&s->theirs, TN_BUF_NOMAX);
 	rc = catalog_open(&s->cat, lk->catalog_path, 0, err);
@@ -134,6 +164,12 @@ void session_close(struct session *s)
 		tn_free(s->ttviews[i]);
 	tn_free(s->ttviews);
 	tn_free(s->files);
+	if (s->retry) {
+		for (i = 0; i < s->retry->n; i++)
+			tn_free(s->retry->stmts[i]);
+		tn_free(s->retry->stmts);
+		tn_free(s->retry);
+	}
 	forget_inlined_tables(s);
 	tn_free(s->inl_known);
 	session_set_commit_info(s, NULL, NULL, NULL);
@@ -177,18 +213,43 @@ static int load_their_changes(struct session *s, struct tn_err *err)
 	return rc < 0 ? rc : 0;
 }
 
-/* Did they make a change `kind` ("inserted_into_table", ...) to table id? */
-static int they_did(struct session *s, const char *kind, int64_t table_id)
+/* Does the comma-separated changes_made `list` hold `kind:table_id`? */
+static int has_change(const char *list, const char *kind, int64_t table_id)
 {
 	char needle[96];
 	const char *p;
 	size_t n;
 
 	n = (size_t)snprintf(needle, sizeof(needle), "%s:%lld", kind, (long long)table_id);
-	for (p = s->theirs.buf; (p = strstr(p, needle)) != NULL; p += n)
-		if ((p == s->theirs.buf || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+	for (p = list; (p = strstr(p, needle)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
 			return 1;
 	return 0;
+}
+
+/* Did they make a change `kind` ("inserted_into_table", ...) to table id? */
+static int they_did(struct session *s, const char *kind, int64_t table_id)
+{
+	return has_change(s->theirs.buf, kind, table_id);
+}
+
+/* The first of their snapshots that made that change (for the message), or -1. */
+static int64_t their_snapshot(struct session *s, const char *kind, int64_t table_id)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+	struct catalog_stmt *st;
+	int64_t found = -1;
+
+	if (catalog_prepare(s->cat, "SELECT snapshot_id, changes_made FROM ducklake_snapshot_changes "
+				    "WHERE snapshot_id > ? AND snapshot_id <= ? ORDER BY snapshot_id", &st, &ignore))
+		return -1;
+	catalog_bind_int(st, 1, s->read_snap);
+	catalog_bind_int(st, 2, s->base.id);
+	while (found < 0 && catalog_step(st, &ignore) == 1)
+		if (catalog_col_text(st, 1) && has_change(catalog_col_text(st, 1), kind, table_id))
+			found = catalog_col_int(st, 0);
+	catalog_finalize(st);
+	return found;
 }
 
 /*
@@ -215,9 +276,10 @@ int sess_check_conflict(struct session *s, int64_t table_id, const char *table, 
 	for (i = 0; kinds[i]; i++)
 		if (they_did(s, kinds[i], table_id))
 			return tn_err_set(err, TN_ECONFLICT,
-					  "transaction conflict: table %s was changed (%s) by a commit after this "
-					  "transaction began at snapshot %lld; ROLLBACK and run it again",
-					  table, kinds[i], (long long)s->read_snap);
+					  "transaction conflict: table %s was changed (%s) by snapshot %lld, "
+					  "committed after this transaction began at snapshot %lld; ROLLBACK and "
+					  "run it again", table, kinds[i],
+					  (long long)their_snapshot(s, kinds[i], table_id), (long long)s->read_snap);
 	return 0;
 }
 
@@ -278,6 +340,19 @@ void sess_track_file(struct session *s, const char *path)
 	s->files[s->nfiles++] = tn_strdup(path);
 }
 
+/* Tests of the retry: TARN_TEST_COMMIT_CONFLICTS=N makes the first N
+ * commits of this process fail as a busy catalog would. */
+static int inject_conflict(struct session *s, struct tn_err *err)
+{
+	const char *v = getenv("TARN_TEST_COMMIT_CONFLICTS");
+
+	if (!v || s->retry->injected >= atol(v))
+		return 0;
+	s->retry->injected++;
+	return tn_err_set(err, TN_ECONFLICT, "catalog %s: commit: injected conflict %d "
+			  "(TARN_TEST_COMMIT_CONFLICTS)", catalog_path(s->cat), s->retry->injected);
+}
+
 /* The commit point: the snapshot row and its changes, then COMMIT. */
 static int commit_write(struct session *s, struct tn_err *err)
 {
@@ -320,7 +395,9 @@ static int commit_write(struct session *s, struct tn_err *err)
 		return rc;
 	}
 	sess_crashpoint("before_catalog_commit");
-	rc = catalog_commit(s->cat, err);
+	rc = inject_conflict(s, err);
+	if (!rc)
+		rc = catalog_commit(s->cat, err);
 	if (rc) {
 		end_write(s, 0);
 		return rc;
@@ -743,6 +820,157 @@ static int run_write(struct session *s, struct sql_stmt *st, int64_t *rows, stru
 	}
 }
 
+/* ---- automatic retry (see struct sess_retry) ---- */
+
+static long env_long(const char *name, long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtol(v, &end, 10);
+	return *end || n < 0 ? def : n;
+}
+
+/* A conflict the catalog itself reported (its messages start "catalog "),
+ * which a new attempt on the newest snapshot gets past. */
+static int retryable(int rc, const struct tn_err *e)
+{
+	return rc == TN_ECONFLICT && !strncmp(e->msg, "catalog ", 8);
+}
+
+/* Wait before retry number `attempt` (0-based): RETRY_BASE_MS doubled each
+ * time up to RETRY_CAP_MS, half of it random so writers that collided
+ * spread out. Nonzero when the budget allows no more attempts. */
+static int retry_wait(struct session *s, int attempt, double t0)
+{
+	long max = env_long("TARN_COMMIT_RETRIES", RETRY_DEFAULT);
+	long budget = env_long("TARN_COMMIT_RETRY_MS", RETRY_BUDGET_MS);
+	double cap = RETRY_BASE_MS * (double)(1u << (attempt < 16 ? attempt : 16)), ms;
+	struct timespec ts;
+	uint64_t x = s->retry->rng;
+
+	if (attempt >= max)
+		return -1;
+	if (cap > RETRY_CAP_MS)
+		cap = RETRY_CAP_MS;
+	x ^= x << 13;   /* xorshift64: jitter needs no quality */
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->retry->rng = x;
+	ms = cap / 2 + (double)(x % 1000000) / 1e6 * cap / 2;
+	if ((tn_mono() - t0) * 1000 + ms > (double)budget)
+		return -1;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+static int retry_give_up(struct tn_err *err, const struct tn_err *last, int attempts, double t0)
+{
+	if (attempts <= 1)
+		return tn_err_set(err, last->code, "%s", last->msg);
+	return tn_err_set(err, last->code, "%s (gave up after %d attempts in %.1f s: raise TARN_COMMIT_RETRIES "
+			  "or TARN_COMMIT_RETRY_MS, or find what holds the catalog's write lock)", last->msg,
+			  attempts, tn_mono() - t0);
+}
+
+/* The commit's author and message outlive a failed attempt (end_write
+ * forgets them). */
+struct commit_info {
+	char *author, *message, *extra;
+};
+
+static void info_save(struct session *s, struct commit_info *ci)
+{
+	ci->author = tn_strdup(s->author);
+	ci->message = tn_strdup(s->message);
+	ci->extra = tn_strdup(s->extra);
+}
+
+static void info_release(struct commit_info *ci)
+{
+	tn_free(ci->author);
+	tn_free(ci->message);
+	tn_free(ci->extra);
+}
+
+static int autocommit_once(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
+{
+	int rc = sess_write_begin(s, err);
+
+	if (rc)
+		return rc;
+	rc = run_write(s, st, rows, err);
+	if (rc) {
+		end_write(s, 0);
+		return rc;
+	}
+	return commit_write(s, err);
+}
+
+/* An autocommit statement: a failed attempt left nothing, so run it again. */
+static int autocommit(struct session *s, struct sql_stmt *st, struct duck_result **res, struct tn_err *err)
+{
+	struct tn_err e = TN_ERR_INIT;
+	struct commit_info ci;
+	double t0 = tn_mono();
+	int64_t rows = 0;
+	int rc, attempt = 0;
+
+	info_save(s, &ci);
+	for (;;) {
+		rows = 0;
+		rc = autocommit_once(s, st, &rows, &e);
+		if (!retryable(rc, &e) || retry_wait(s, attempt, t0))
+			break;
+		attempt++;
+		tn_err_clear(&e);
+		session_set_commit_info(s, ci.author, ci.message, ci.extra);
+	}
+	info_release(&ci);
+	if (rc)
+		return retry_give_up(err, &e, attempt + 1, t0);
+	return sess_count_result(s, rows, res, err);
+}
+
+/* The first write of a transaction waits for the catalog's write lock;
+ * nothing has happened yet when that fails. */
+static int write_begin_retry(struct session *s, struct tn_err *err)
+{
+	struct tn_err e = TN_ERR_INIT;
+	double t0 = tn_mono();
+	int rc, attempt = 0;
+
+	for (;;) {
+		rc = sess_write_begin(s, &e);
+		if (!retryable(rc, &e) || retry_wait(s, attempt, t0))
+			break;
+		attempt++;
+		tn_err_clear(&e);
+	}
+	return rc ? retry_give_up(err, &e, attempt + 1, t0) : 0;
+}
+
+static void txn_log_reset(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->retry->n; i++)
+		tn_free(s->retry->stmts[i]);
+	s->retry->n = 0;
+	s->retry->replayable = 1;
+}
+
+static void txn_log_add(struct session *s, const char *text)
+{
+	TN_GROW(s->retry->stmts, s->retry->alloc, s->retry->n + 1);
+	s->retry->stmts[s->retry->n++] = tn_strdup(text);
+}
+
 /* One write statement: autocommit, or a savepoint inside BEGIN ... COMMIT
  * so a failed statement leaves the transaction as it was before it. */
 static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result **res,
@@ -752,18 +980,11 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	int64_t rows = 0, cat_id, file_id;
 	int rc, schema_changed;
 
-	rc = sess_write_begin(s, err);
+	if (!s->in_txn)
+		return autocommit(s, st, res, err);
+	rc = write_begin_retry(s, err);
 	if (rc)
 		return rc;
-	if (!s->in_txn) {
-		rc = run_write(s, st, &rows, err);
-		if (rc) {
-			end_write(s, 0);
-			return rc;
-		}
-		rc = commit_write(s, err);
-		return rc ? rc : sess_count_result(s, rows, res, err);
-	}
 	nfiles = s->nfiles;
 	nchanges = s->changes.len;
 	cat_id = s->next_catalog_id;
@@ -787,6 +1008,61 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	return rc ? rc : sess_count_result(s, rows, res, err);
 }
 
+static int exec_stmt(struct session *s, const char *text, struct duck_result **res, struct tn_err *err);
+
+/* Run the recorded statements again in a new transaction on the newest
+ * snapshot (the failed commit left nothing behind). */
+static int replay(struct session *s, struct tn_err *err)
+{
+	struct lk_snap snap;
+	size_t i;
+	int rc = meta_latest(s->cat, &snap, err);
+
+	if (rc)
+		return rc;
+	s->in_txn = 1;
+	s->read_snap = snap.id;
+	s->mirror_dirty = 1;
+	for (i = 0; !rc && i < s->retry->n; i++)
+		rc = exec_stmt(s, s->retry->stmts[i], NULL, err);
+	s->in_txn = 0;
+	if (rc) {
+		if (s->wtxn)
+			end_write(s, 0);
+		tn_err_prefix(err, "replaying the transaction after a commit conflict, statement %zu", i);
+	}
+	return rc;
+}
+
+/* COMMIT, replaying the whole transaction when the catalog refused it for
+ * a reason a new attempt gets past and the transaction only wrote. */
+static int commit_txn(struct session *s, struct tn_err *err)
+{
+	struct tn_err e = TN_ERR_INIT;
+	struct commit_info ci;
+	double t0 = tn_mono();
+	int rc, attempt = 0;
+
+	info_save(s, &ci);
+	rc = commit_write(s, &e);
+	while (retryable(rc, &e) && s->retry->replayable && s->retry->n && !retry_wait(s, attempt, t0)) {
+		attempt++;
+		tn_err_clear(&e);
+		session_set_commit_info(s, ci.author, ci.message, ci.extra);
+		rc = replay(s, &e);
+		if (!rc)
+			rc = commit_write(s, &e);
+	}
+	info_release(&ci);
+	if (rc && retryable(rc, &e) && !s->retry->replayable)
+		tn_err_prefix(&e, "the transaction was rolled back and, since it read data or ran statements "
+			      "in DuckDB alone, not replayed: run it again");
+	if (rc)
+		rc = retry_give_up(err, &e, attempt + 1, t0);
+	txn_log_reset(s);
+	return rc;
+}
+
 static int txn_stmt(struct session *s, enum sql_kind kind, struct tn_err *err)
 {
 	struct lk_snap snap;
@@ -801,12 +1077,13 @@ static int txn_stmt(struct session *s, enum sql_kind kind, struct tn_err *err)
 			return rc;
 		s->in_txn = 1;
 		s->read_snap = snap.id;
+		txn_log_reset(s);
 		return 0;
 	case SQL_COMMIT:
 		if (!s->in_txn)
 			return tn_err_set(err, TN_EINVAL, "cannot commit - no transaction is active");
 		s->in_txn = 0;
-		return commit_write(s, err);
+		return commit_txn(s, err);
 	default:
 		if (!s->in_txn)
 			return tn_err_set(err, TN_EINVAL, "cannot rollback - no transaction is active");
@@ -814,6 +1091,7 @@ static int txn_stmt(struct session *s, enum sql_kind kind, struct tn_err *err)
 		if (s->wtxn)
 			end_write(s, 0);
 		s->mirror_dirty = 1;
+		txn_log_reset(s);
 		return 0;
 	}
 }
@@ -861,7 +1139,7 @@ static int commit_message_call(struct session *s, const char *sql, int *handled,
 	return rc;
 }
 
-static int exec_one(struct session *s, const char *text, struct duck_result **res, struct tn_err *err)
+static int exec_stmt(struct session *s, const char *text, struct duck_result **res, struct tn_err *err)
 {
 	struct sql_stmt *st = NULL;
 	int rc = sqlparse_parse(text, &st, err);
@@ -870,6 +1148,7 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		return rc;
 	switch (st->kind) {
 	case SQL_QUERY:
+		s->retry->replayable = 0;   /* the caller saw what it read */
 		s->query_is_select = 1;
 		rc = run_query(s, st->text, res, err);
 		s->query_is_select = 0;
@@ -879,6 +1158,7 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		rc = commit_message_call(s, st->text, &handled, err);
 		if (rc || handled)
 			break;
+		s->retry->replayable = 0;   /* DuckDB state a replay would repeat */
 		rc = check_passthrough(st->text, err);
 		if (!rc)
 			rc = run_query(s, st->text, res, err);
@@ -897,12 +1177,14 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		/* A session's TEMP tables live in DuckDB only: when the name is not
 		 * a lake table, DuckDB runs the statement. */
 		if (explicit_temp(&st->target)) {
+			s->retry->replayable = 0;
 			rc = run_query(s, st->text, res, err);
 			break;
 		}
 		rc = write_stmt(s, st, res, err);
 		if (rc == TN_ENOTFOUND && is_temp_table(s, &st->target)) {
 			tn_err_clear(err);
+			s->retry->replayable = 0;
 			rc = run_query(s, st->text, res, err);
 		}
 		break;
@@ -911,6 +1193,16 @@ static int exec_one(struct session *s, const char *text, struct duck_result **re
 		break;
 	}
 	sqlparse_free(st);
+	return rc;
+}
+
+/* A statement, recorded when it succeeds inside BEGIN ... COMMIT (for a replay). */
+static int exec_one(struct session *s, const char *text, struct duck_result **res, struct tn_err *err)
+{
+	int in_txn = s->in_txn, rc = exec_stmt(s, text, res, err);
+
+	if (!rc && in_txn && s->in_txn)
+		txn_log_add(s, text);
 	return rc;
 }
 

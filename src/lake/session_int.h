@@ -37,6 +37,7 @@ struct session {
 	int query_is_select;
 	int64_t inline_limit;   /* data_inlining_row_limit */
 	char *author, *message, *extra; /* for the next commit */
+	struct sess_retry *retry; /* automatic retry state (session.c) */
 	char **inl_known;       /* inlined-data tables known to exist */
 	size_t ninl_known, ainl_known;    /* the running query has no side effects */
 };

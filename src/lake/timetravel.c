@@ -591,15 +591,108 @@ static int walk(struct session *s, json_t *v, json_t *ctes, int *changed, struct
 	return rc;
 }
 
+/* ---- COPY (query) TO … ---- */
+
+/* Past a quoted string or identifier starting at p (quote doubled inside). */
+static const char *skip_quoted(const char *p)
+{
+	char q = *p++;
+
+	while (*p) {
+		if (*p == q && p[1] == q)
+			p += 2;
+		else if (*p++ == q)
+			return p;
+	}
+	return p;
+}
+
+/* Past the blanks and comments at p. */
+static const char *skip_blank(const char *p)
+{
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *end = strstr(p + 2, "*" "/");
+			p = end ? end + 2 : p + strlen(p);
+		} else {
+			return p;
+		}
+	}
+}
+
+/* The ')' that closes the '(' at `open`, outside quotes and comments; NULL
+ * when there is none. */
+static const char *closing_paren(const char *open)
+{
+	const char *p = open + 1;
+	int depth = 1;
+
+	while (*p) {
+		const char *q = skip_blank(p);
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			p = skip_quoted(p);
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+/*
+ * DuckDB serializes only SELECT statements, so `COPY (query) TO …` is
+ * rewritten by hand: the query between the parentheses goes through
+ * tt_rewrite like any SELECT and is put back in its place. 1 when `sql`
+ * is such a statement (*out is the rewritten text, or NULL when nothing
+ * changed), 0 when it is not.
+ */
+static int copy_query(struct session *s, const char *sql, char **out, int *is_copy, struct tn_err *err)
+{
+	const char *p = skip_blank(sql), *open, *close;
+	char *inner, *rewritten = NULL;
+	int rc;
+
+	*is_copy = 0;
+	if (strncasecmp(p, "copy", 4) || !(isspace((unsigned char)p[4]) || p[4] == '(' || p[4] == '-' ||
+					   p[4] == '/'))
+		return 0;
+	open = skip_blank(p + 4);
+	if (*open != '(' || !(close = closing_paren(open)))
+		return 0;
+	*is_copy = 1;
+	inner = tn_strndup(open + 1, (size_t)(close - open - 1));
+	rc = tt_rewrite(s, inner, &rewritten, err);
+	if (!rc && rewritten)
+		*out = tn_xprintf("%.*s(%s)%s", (int)(open - sql), sql, rewritten, close + 1);
+	tn_free(rewritten);
+	tn_free(inner);
+	return rc;
+}
+
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err)
 {
 	char *tree = NULL, *js;
 	json_t *root, *ctes;
-	int changed = 0, rc;
+	int changed = 0, is_copy = 0, rc;
 
 	*out = NULL;
 	if (!mentions_at(sql) && !strcasestr(sql, "where"))
 		return 0;
+	rc = copy_query(s, sql, out, &is_copy, err);
+	if (rc || is_copy)
+		return rc;
 	rc = run_text(s, "json_serialize_sql", sql, &tree, err);
 	if (rc)
 		return rc;

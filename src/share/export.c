@@ -4,8 +4,8 @@
  * then published as a new version folder and recorded in the dataset's
  * manifest.json.
  *
- * Order of visibility: the version folder appears in one rename, then the
- * manifest that names it is replaced; a crash between them leaves a folder
+ * Order of visibility: the version folder appears in one rename (in a
+ * bucket: every file uploaded), then the manifest that names it is replaced; a crash between them leaves a folder
  * the manifest does not list (and `export ls` does not show), never a
  * manifest entry without its files.
  */
@@ -116,6 +116,9 @@ static int export_table(struct session *s, struct outdir *od, const char *stage,
 	/* With --at and no --tables, tables made after that snapshot are left out. */
 	if (!rc && o->at >= 0 && !o->tables)
 		rc = share_table_at(s, &t, o->at, &exists, err);
+	/* After a schema change the file has the columns of that snapshot. */
+	if (!rc && exists && o->at >= 0)
+		rc = share_table_columns_at(s, &t, o->at, err);
 	if (rc || !exists) {
 		share_table_release(&t);
 		return rc;
@@ -284,12 +287,11 @@ static int run_export(struct session *s, struct outdir *od, const struct export_
 	return rc;
 }
 
-int export_dataset(struct session *s, const char *lake_dir, const struct export_opts *o_in,
+int export_dataset(struct session *s, struct lake *lk, const struct export_opts *o_in,
 		   struct export_info *info, struct tn_err *err)
 {
 	struct export_opts o = *o_in;
 	struct outdir *od = NULL;
-	char *root = NULL;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
@@ -299,8 +301,7 @@ int export_dataset(struct session *s, const char *lake_dir, const struct export_
 	if (rc)
 		return rc;
 	info->dataset = safe_name(o.schema);
-	root = tn_fs_join(lake_dir, EXPORT_DIR);
-	rc = outdir_open(&od, root, 1, err);
+	rc = share_open_exports(lk, 1, &od, err);
 	if (!rc)
 		rc = session_exec(s, "BEGIN", NULL, err);
 	if (!rc) {
@@ -309,7 +310,6 @@ int export_dataset(struct session *s, const char *lake_dir, const struct export_
 		session_exec(s, "ROLLBACK", NULL, &ignore);   /* nothing was written to the lake */
 	}
 	outdir_close(od);
-	tn_free(root);
 	return rc;
 }
 

@@ -8,7 +8,9 @@
  *
  * A version folder appears whole or not at all (written in a staging
  * folder, then renamed); the manifest is replaced atomically under a lock,
- * so concurrent exports and prunes of one dataset serialise.
+ * so concurrent exports and prunes of one dataset serialise. In a bucket
+ * the files are uploaded first and the manifest last, so the manifest
+ * never names a missing object (a failed upload deletes what it put).
  * Not thread-safe: one call at a time per session.
  */
 #ifndef EXPORT_H
@@ -19,8 +21,10 @@
 #include "base/tn_err.h"
 
 struct session;
+struct lake;
 
-/* The folder under the lake folder that holds exports. */
+/* The folder under the lake folder that holds exports; for a lake in a
+ * bucket, the prefix of the bucket (beside stage/ and marts/). */
 #define EXPORT_DIR "exports"
 /* The manifest beside the version folders of a dataset. */
 #define EXPORT_MANIFEST "manifest.json"
@@ -45,14 +49,13 @@ struct export_info {
 };
 
 /*
- * Export the tables of o->schema from session `s` of the lake in
- * `lake_dir`. All tables are read at one snapshot (the latest when the
+ * Export the tables of o->schema from session `s` of lake `lk`. All tables are read at one snapshot (the latest when the
  * export starts, or o->at). Parquet files carry the comments as key-value
  * metadata; csv and json carry them in the manifest only.
  * Errors: TN_EINVAL (bad domain, format or names), TN_ENOTFOUND (no such
  * schema, table or snapshot), TN_EIO; nothing is published on error.
  */
-int export_dataset(struct session *s, const char *lake_dir, const struct export_opts *o,
+int export_dataset(struct session *s, struct lake *lk, const struct export_opts *o,
 		   struct export_info *info, struct tn_err *err);
 void export_info_release(struct export_info *info);
 
@@ -64,12 +67,12 @@ struct export_version {
 };
 
 /*
- * The versions of the exports of lake `lake_dir`, sorted by domain,
+ * The versions of the exports of lake `lk`, sorted by domain,
  * dataset and version; only the latest of each dataset unless `all`.
  * `domain` and `dataset` (NULL = any) filter. *out is released with
  * export_versions_free. A manifest that is not valid JSON is TN_EINVAL.
  */
-int export_list(const char *lake_dir, const char *domain, const char *dataset, int all,
+int export_list(struct lake *lk, const char *domain, const char *dataset, int all,
 		struct export_version **out, size_t *n, struct tn_err *err);
 void export_versions_free(struct export_version *v, size_t n);
 
@@ -87,7 +90,7 @@ struct export_prune_opts {
  * export_versions_free). Also removes staging folders a crashed export
  * left more than a day ago.
  */
-int export_prune(const char *lake_dir, const struct export_prune_opts *o,
+int export_prune(struct lake *lk, const struct export_prune_opts *o,
 		 struct export_version **removed, size_t *n, struct tn_err *err);
 
 #endif

@@ -7,6 +7,8 @@
 #include "share/export.h"
 #include "share/outdir.h"
 #include "share/share_int.h"
+#include "lake/lake.h"
+#include "store/store.h"
 #include "base/tn_fs.h"
 #include "base/tn_mem.h"
 #include "base/tn_util.h"
@@ -17,12 +19,24 @@
 /* Staging folders older than this were left by a crashed export. */
 #define STALE_STAGE_US (24LL * 3600 * 1000000)
 
-static int open_exports(const char *lake_dir, struct outdir **od, struct tn_err *err)
+int share_open_exports(struct lake *lk, int create, struct outdir **od, struct tn_err *err)
 {
-	char *root = tn_fs_join(lake_dir, EXPORT_DIR);
-	int rc = outdir_open(od, root, 0, err);
+	char *root = tn_fs_join(lake_dir(lk), EXPORT_DIR);
+	struct store *st = lake_store(lk);
+	int rc;
 
+	if (st && !strcmp(store_kind(st), "s3"))
+		rc = outdir_open_store(od, st, 0, EXPORT_DIR "/", root, err);
+	else
+		rc = outdir_open(od, root, create, err);
 	tn_free(root);
+	return rc;
+}
+
+static int open_exports(struct lake *lk, struct outdir **od, struct tn_err *err)
+{
+	int rc = share_open_exports(lk, 0, od, err);
+
 	if (rc == TN_ENOTFOUND) {
 		tn_err_clear(err);   /* no exports yet: nothing to list or prune */
 		*od = NULL;
@@ -142,12 +156,12 @@ static int list_one(struct outdir *od, const char *domain, const char *dataset, 
 	return list_dataset(od, domain, dataset, a->all, &a->out, &a->n, &a->alloc, err);
 }
 
-int export_list(const char *lake_dir, const char *domain, const char *dataset, int all,
+int export_list(struct lake *lk, const char *domain, const char *dataset, int all,
 		struct export_version **out, size_t *n, struct tn_err *err)
 {
 	struct list_arg a = { all, NULL, 0, 0 };
 	struct outdir *od = NULL;
-	int rc = open_exports(lake_dir, &od, err);
+	int rc = open_exports(lk, &od, err);
 
 	if (!rc && od)
 		rc = each_dataset(od, domain, dataset, list_one, &a, err);
@@ -332,12 +346,12 @@ static int remove_stale_stages(struct outdir *od, int64_t now, struct tn_err *er
 	return rc;
 }
 
-int export_prune(const char *lake_dir, const struct export_prune_opts *o,
+int export_prune(struct lake *lk, const struct export_prune_opts *o,
 		 struct export_version **removed, size_t *n, struct tn_err *err)
 {
 	struct prune_arg a = { o, tn_now_us(), NULL, 0, 0 };
 	struct outdir *od = NULL;
-	int rc = open_exports(lake_dir, &od, err);
+	int rc = open_exports(lk, &od, err);
 
 	if (!rc && od)
 		rc = each_dataset(od, o->domain, o->dataset, prune_one, &a, err);

@@ -1,5 +1,7 @@
 /*
- * outdir.c - exports and pins boards on local disk, addressed by keys.
+ * outdir.c - exports and pins boards addressed by keys: the local disk
+ * here, a bucket in outdir_store.c (each public function sends a key that
+ * lives in the bucket there).
  *
  * Durability rule: a file is fsynced before the rename that makes it
  * visible, and the folder that gained or lost a name is fsynced after it,
@@ -7,7 +9,8 @@
  * leftovers (".staging/…", ".tarn-tmp-…") that listings skip.
  */
 #include "base/compat.h"
-#include "share/outdir.h"
+#include "share/outdir_int.h"
+#include "store/store.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
 #include "base/tn_mem.h"
@@ -19,10 +22,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-struct outdir {
-	char *root;
-};
 
 int outdir_name_ok(const char *name)
 {
@@ -85,17 +84,71 @@ int outdir_open(struct outdir **out, const char *root, int create, struct tn_err
 	return 0;
 }
 
+int outdir_open_store(struct outdir **out, struct store *st, int own, const char *prefix, const char *work,
+		      struct tn_err *err)
+{
+	size_t n = strlen(prefix);
+	char *bare = tn_strndup(prefix, n && prefix[n - 1] == '/' ? n - 1 : n);
+	int rc = tn_fs_mkdirs(work, err);
+
+	*out = NULL;
+	if (!rc && *bare)
+		rc = store_key_check(bare, err);
+	tn_free(bare);
+	if (rc) {
+		if (own)
+			store_close(st);
+		return rc;
+	}
+	*out = tn_calloc(1, sizeof(**out));
+	(*out)->root = tn_fs_abspath(work);
+	(*out)->st = st;
+	(*out)->own_store = own;
+	(*out)->prefix = n && prefix[n - 1] != '/' ? tn_xprintf("%s/", prefix) : tn_strdup(prefix);
+	(*out)->url = tn_xprintf("%s%.*s", store_url(st), (int)strlen((*out)->prefix) - (n ? 1 : 0),
+				 (*out)->prefix);
+	return 0;
+}
+
+int outdir_open_url(struct outdir **out, const char *url, const char *work, struct tn_err *err)
+{
+	struct store *st = NULL;
+	int rc;
+
+	if (strncmp(url, "s3://", 5))
+		return outdir_open(out, url, 1, err);
+	*out = NULL;
+	rc = store_open(&st, url, NULL, err);
+	if (!rc)
+		rc = outdir_open_store(out, st, 1, "", work, err);
+	return rc;
+}
+
 void outdir_close(struct outdir *od)
 {
 	if (!od)
 		return;
+	if (od->own_store)
+		store_close(od->st);
+	tn_free(od->prefix);
+	tn_free(od->url);
 	tn_free(od->root);
 	tn_free(od);
 }
 
 const char *outdir_root(const struct outdir *od)
 {
-	return od->root;
+	return od->st ? od->url : od->root;
+}
+
+int outdir_is_remote(const struct outdir *od)
+{
+	return od->st != NULL;
+}
+
+int outdir_remote(const struct outdir *od, const char *key)
+{
+	return od->st && key[0] != '.';
 }
 
 char *outdir_path(const struct outdir *od, const char *key)
@@ -107,7 +160,7 @@ char *outdir_path(const struct outdir *od, const char *key)
 	return tn_fs_join(od->root, key);
 }
 
-int outdir_exists(const struct outdir *od, const char *key)
+static int local_exists(const struct outdir *od, const char *key)
 {
 	char *p = outdir_path(od, key);
 	struct stat st;
@@ -115,6 +168,17 @@ int outdir_exists(const struct outdir *od, const char *key)
 
 	tn_free(p);
 	return yes;
+}
+
+int outdir_exists(struct outdir *od, const char *key, int *yes, struct tn_err *err)
+{
+	*yes = 0;
+	if (*key && !key_ok(key))
+		return bad_key(key, err);
+	if (outdir_remote(od, key))
+		return outdir_store_exists(od, key, yes, err);
+	*yes = local_exists(od, key);
+	return 0;
 }
 
 /* The folder part of a path (owned): "a/b/c" -> "a/b". */
@@ -194,6 +258,10 @@ int outdir_put(struct outdir *od, const char *key, const void *data, size_t len,
 
 	if (!path)
 		return bad_key(key, err);
+	if (outdir_remote(od, key)) {
+		tn_free(path);
+		return outdir_store_put(od, key, data, len, err);
+	}
 	dir = parent_of(path);
 	rc = tn_fs_mkdirs(dir, err);
 	if (!rc) {
@@ -219,7 +287,10 @@ int outdir_get(struct outdir *od, const char *key, char **data, size_t *len, str
 	*data = NULL;
 	if (!path)
 		return bad_key(key, err);
-	rc = tn_fs_read_all(path, data, len, err);
+	if (outdir_remote(od, key))
+		rc = outdir_store_get(od, key, data, len, err);
+	else
+		rc = tn_fs_read_all(path, data, len, err);
 	tn_free(path);
 	return rc;
 }
@@ -275,12 +346,16 @@ int outdir_publish(struct outdir *od, const char *from, const char *to, struct t
 		rc = bad_key(src ? to : from, err);
 		goto out;
 	}
+	if (outdir_remote(od, to)) {
+		rc = outdir_store_publish(od, src, to, err);
+		goto out;
+	}
 	rc = sync_folder(src, err);
 	dir = parent_of(dst);
 	if (!rc)
 		rc = tn_fs_mkdirs(dir, err);
 	/* rename() would happily replace an empty folder: check first. */
-	if (!rc && outdir_exists(od, to))
+	if (!rc && local_exists(od, to))
 		rc = tn_err_set(err, TN_ECONFLICT, "%s exists already", dst);
 	if (!rc)
 		rc = rename_durable(src, dst, err);
@@ -326,6 +401,10 @@ int outdir_import(struct outdir *od, const char *path, const char *key, struct t
 
 	if (!dst)
 		return bad_key(key, err);
+	if (outdir_remote(od, key)) {
+		tn_free(dst);
+		return outdir_store_import(od, path, key, err);
+	}
 	dir = parent_of(dst);
 	rc = tn_fs_mkdirs(dir, err);
 	if (!rc)
@@ -379,6 +458,10 @@ int outdir_list(struct outdir *od, const char *key, int dirs_only, char ***names
 	*n = 0;
 	if (!dir)
 		return bad_key(key, err);
+	if (outdir_remote(od, key)) {
+		tn_free(dir);
+		return outdir_store_list(od, key, dirs_only, names, n, err);
+	}
 	d = opendir(dir);
 	if (!d) {
 		int missing = errno == ENOENT;
@@ -442,8 +525,14 @@ int outdir_remove(struct outdir *od, const char *key, struct tn_err *err)
 	char *path = outdir_path(od, key), *dir;
 	int rc;
 
-	if (!path || !*key)
+	if (!path || !*key) {
+		tn_free(path);
 		return bad_key(key, err);
+	}
+	if (outdir_remote(od, key)) {
+		tn_free(path);
+		return outdir_store_remove(od, key, err);
+	}
 	rc = remove_path(path, err);
 	dir = parent_of(path);
 	if (!rc && tn_fs_is_dir(dir))
@@ -458,8 +547,14 @@ int outdir_remove_empty(struct outdir *od, const char *key, struct tn_err *err)
 	char *path = outdir_path(od, key);
 	int rc = 0;
 
-	if (!path || !*key)
+	if (!path || !*key) {
+		tn_free(path);
 		return bad_key(key, err);
+	}
+	if (outdir_remote(od, key)) {
+		tn_free(path);
+		return 0;   /* a bucket has no folders to remove */
+	}
 	if (rmdir(path) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
 		rc = tn_err_set(err, TN_EIO, "cannot remove %s: %s", path, strerror(errno));
 	tn_free(path);
@@ -468,9 +563,13 @@ int outdir_remove_empty(struct outdir *od, const char *key, struct tn_err *err)
 
 int outdir_lock(struct outdir *od, const char *key, int *lock, struct tn_err *err)
 {
-	char *path = outdir_path(od, key);
+	char *path, *hidden;
 	int rc, fd;
 
+	/* A bucket has no locks: lock a local folder of the same name. */
+	hidden = od->st ? (*key ? tn_xprintf(".locks/%s", key) : tn_strdup(".locks")) : tn_strdup(key);
+	path = outdir_path(od, hidden);
+	tn_free(hidden);
 	*lock = -1;
 	if (!path)
 		return bad_key(key, err);

@@ -146,7 +146,9 @@ static int pin_versions(struct outdir *board, const char *pin, char ***out, size
 	*n = 0;
 	for (i = 0; !rc && i < na; i++) {
 		char *key = tn_xprintf("%s/%s/%s", pin, all[i], DATA_TXT);
-		if (outdir_exists(board, key))
+		int yes = 0;
+		rc = outdir_exists(board, key, &yes, err);
+		if (!rc && yes)
 			(*out)[(*n)++] = tn_strdup(all[i]);
 		tn_free(key);
 	}
@@ -180,11 +182,12 @@ static int place_version(struct outdir *board, const char *staged, const struct 
 {
 	char *dir = tn_xprintf("%s/%s", f->pin, version), *key, *text = NULL;
 	size_t len = 0;
-	int rc = 0;
+	int yes = 0, placed_before, rc = outdir_exists(board, dir, &yes, err);
 
-	if (outdir_exists(board, dir))
+	if (!rc && yes)
 		rc = tn_err_set(err, TN_ECONFLICT, "pin %s already has a version %s (a second write in one "
 				"second); try again", f->pin, version);
+	placed_before = rc != 0;
 	key = tn_xprintf("%s/%s", dir, f->file);
 	if (!rc)
 		rc = outdir_import(board, staged, key, err);
@@ -194,6 +197,11 @@ static int place_version(struct outdir *board, const char *staged, const struct 
 	key = tn_xprintf("%s/%s", dir, DATA_TXT);
 	if (!rc)
 		rc = outdir_put(board, key, text, len, err);
+	if (rc && !placed_before) {
+		/* A version folder without data.txt trips readers that list folders. */
+		struct tn_err ignore = TN_ERR_INIT;
+		outdir_remove(board, dir, &ignore);
+	}
 	tn_free(key);
 	tn_free(text);
 	tn_free(dir);
@@ -339,8 +347,12 @@ static int open_dirs(struct pin_ctx *cx, const char *lake_dir, const char *board
 
 	if (!rc)
 		rc = outdir_stage(cx->stage_od, &stage, err);
-	if (!rc)
-		rc = outdir_open(&cx->board, board, 1, err);
+	if (!rc) {
+		/* A board in a bucket keeps its temp files and locks here. */
+		char *work = tn_fs_join(root, ".boards");
+		rc = outdir_open_url(&cx->board, board, work, err);
+		tn_free(work);
+	}
 	cx->stage = stage;
 	tn_free(root);
 	return rc;

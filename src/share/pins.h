@@ -42,8 +42,9 @@ struct pins_result {
 };
 
 /*
- * Write a new version of each table in o->tables to the board folder
- * `board` (created if missing) from session `s` of the lake in `lake_dir`,
+ * Write a new version of each table in o->tables to the board `board`:
+ * a folder (created if missing) or an "s3://bucket/prefix/" URL (the S3_*
+ * settings of the lake's bucket apply; see store.h) from session `s` of the lake in `lake_dir`,
  * all read at one snapshot, then refresh _pins.yaml. Pin names must be
  * 1..128 letters, digits, '_', '-' or '.', not starting with '.'
  * (TN_EINVAL otherwise, before anything is written).

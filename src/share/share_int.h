@@ -46,13 +46,19 @@ int share_format_ok(const char *format);
 
 /*
  * Write the rows of `t` (at snapshot `at`, or the session's when at < 0) to
- * the local file `path` in `format`. Parquet files carry the table name,
+ * the local file `path` in `format`, with `COPY (SELECT … AT (VERSION =>
+ * at)) TO`, which the session's time travel rewrites. Parquet files carry the table name,
  * `snapshot` and the comments as key-value metadata (tarn.table,
  * tarn.snapshot, tarn.table_comment, tarn.column_comment.<column>).
  * *rows = rows written.
  */
 int share_copy(struct session *s, const struct share_table *t, int64_t at, int64_t snapshot,
 	       const char *format, const char *path, int64_t *rows, struct tn_err *err);
+
+/* Replace the columns of `t` by those it had at snapshot `at` (names and
+ * types through the session's time travel); a column keeps the comment of
+ * the current column of the same name. */
+int share_table_columns_at(struct session *s, struct share_table *t, int64_t at, struct tn_err *err);
 
 /* *yes = 1 when table `t` existed at snapshot `at`. */
 int share_table_at(struct session *s, const struct share_table *t, int64_t at, int *yes,
@@ -71,6 +77,13 @@ void share_add_table_ref(struct tn_buf *b, const char *schema, const char *name)
 /* ---- JSON manifests (share_json.c) ---- */
 
 struct outdir;
+struct lake;
+
+/* The exports of lake `lk` (export_ls.c): <lake>/exports/, or the prefix
+ * exports/ of the lake's bucket (stages and locks then in <lake>/exports/).
+ * A local folder that does not exist is TN_ENOTFOUND unless `create`. */
+int share_open_exports(struct lake *lk, int create, struct outdir **od, struct tn_err *err);
+
 typedef struct json_t json_t;
 
 /* Read the JSON object stored as `key`; *out = NULL (and 0) when there is

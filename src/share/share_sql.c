@@ -282,43 +282,48 @@ int share_table_at(struct session *s, const struct share_table *t, int64_t at, i
 	return rc;
 }
 
-/*
- * The session rewrites AT (…) only in SELECT statements, not inside
- * COPY (query) TO, so an old snapshot is read through the view the
- * session makes for `SELECT … AT (VERSION => n)`: run that query once (it
- * creates __tarn_tt.t<table id>_v<n>), then COPY from the view. When the
- * session learns to rewrite COPY, the plain statement works first and
- * this path is no longer taken.
- */
-static int copy_at_view(struct session *s, const struct share_table *t, int64_t at, int64_t snapshot,
-			const char *format, const char *path, int64_t *rows, struct tn_err *err)
+/* The comment of column `name` among `cols` (borrowed), or NULL. */
+static const char *comment_of(const struct share_column *cols, size_t n, const char *name)
 {
-	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), view = TN_BUF_INIT(TN_BUF_NOMAX);
-	int64_t found = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(cols[i].name, name))
+			return cols[i].comment;
+	return NULL;
+}
+
+int share_table_columns_at(struct session *s, struct share_table *t, int64_t at, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct duck_result *r = NULL;
+	struct share_column *cols = NULL;
+	uint64_t i, n = 0;
 	int rc;
 
-	tn_buf_adds(&q, "SELECT * FROM ");
+	tn_buf_adds(&q, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ");
 	share_add_table_ref(&q, t->schema, t->name);
-	tn_buf_addf(&q, " AT (VERSION => %lld) LIMIT 0", (long long)at);
-	rc = tn_buf_check(&q, err);
-	if (!rc)
-		rc = session_exec(s, q.buf, NULL, err);
-	tn_buf_addf(&view, "t%lld_v%lld", (long long)t->id, (long long)at);
-	tn_buf_reset(&q);
-	tn_buf_adds(&q, "SELECT count(*) FROM duckdb_views() WHERE schema_name = '__tarn_tt' AND view_name = ");
-	tn_buf_add_sqlstr(&q, view.buf);
-	if (!rc)
-		rc = share_query_int(s, q.buf, &found, err);
-	if (!rc && !found)
-		rc = tn_err_set(err, TN_EUNSUPPORTED, "cannot export %s.%s at snapshot %lld: the table was "
-				"replaced since; export without --at", t->schema, t->name, (long long)at);
-	tn_buf_reset(&q);
-	tn_buf_adds(&q, "__tarn_tt.");
-	tn_buf_add_sqlid(&q, view.buf);
-	if (!rc)
-		rc = copy_from(s, q.buf, t, snapshot, format, path, rows, err);
+	tn_buf_addf(&q, " AT (VERSION => %lld))", (long long)at);
+	rc = run(s, &q, &r, err);
+	if (!rc) {
+		n = duck_result_nrows(r);
+		cols = tn_calloc(n ? n : 1, sizeof(*cols));
+	}
+	for (i = 0; !rc && i < n; i++) {
+		const char *c;
+		cols[i].name = duck_result_text(r, 0, i);
+		cols[i].type = duck_result_text(r, 1, i);
+		c = comment_of(t->cols, t->ncols, cols[i].name);
+		cols[i].comment = c ? tn_strdup(c) : NULL;
+	}
+	if (!rc) {
+		struct share_table old = { NULL, NULL, NULL, 0, t->cols, t->ncols };
+		share_table_release(&old);
+		t->cols = cols;
+		t->ncols = (size_t)n;
+	}
+	duck_result_free(r);
 	tn_buf_release(&q);
-	tn_buf_release(&view);
 	return rc;
 }
 
@@ -335,10 +340,6 @@ int share_copy(struct session *s, const struct share_table *t, int64_t at, int64
 	rc = tn_buf_check(&from, err);
 	if (!rc)
 		rc = copy_from(s, from.buf, t, snapshot, format, path, rows, err);
-	if (rc && at >= 0 && strstr(err->msg, "does not support time travel")) {
-		tn_err_clear(err);
-		rc = copy_at_view(s, t, at, snapshot, format, path, rows, err);
-	}
 	tn_buf_release(&from);
 	return rc;
 }

@@ -68,9 +68,9 @@ test_ok 'describe: headings before the table, columns and files' <<'EOF'
 	expect_out_has ".parquet"
 EOF
 
-test_ok 'describe --format json is one object with the table, columns and files' <<'EOF'
+test_ok 'describe --format json is one object with the table, columns, files and snapshots' <<'EOF'
 	tarn 0 describe --format json s2.u &&
-	json_check 'sorted(d) == ["columns", "files", "table"] and [c["column_name"] for c in d["columns"]] == ["x"] and d["files"] == [] and d["table"][0]["row_count"] == 0'
+	json_check 'sorted(d) == ["columns", "files", "snapshots", "table"] and [s["change"] for s in d["snapshots"]] == ["create"] and [c["column_name"] for c in d["columns"]] == ["x"] and d["files"] == [] and d["table"][0]["row_count"] == 0'
 EOF
 
 test_ok 'describe of a missing table: exit 1' <<'EOF'
