@@ -149,6 +149,8 @@ static void end_write(struct session *s, int committed)
 	s->author = s->message = s->extra = NULL;
 }
 
+static void lazy_clear(struct session *s);
+
 void session_close(struct session *s)
 {
 	size_t i;
@@ -160,6 +162,7 @@ void session_close(struct session *s)
 	for (i = 0; i < s->nmirrored; i++)
 		tn_free(s->mirrored[i]);
 	tn_free(s->mirrored);
+	lazy_clear(s);
 	for (i = 0; i < s->ntt; i++)
 		tn_free(s->ttviews[i]);
 	tn_free(s->ttviews);
@@ -484,16 +487,56 @@ static void mirror_clear(struct session *s)
 	s->nmirrored = 0;
 }
 
-static int mirror_table(struct session *s, int64_t table_id, int64_t n, int note, struct tn_err *err)
+struct sess_lazy {
+	int64_t id;
+	char *schema, *name;
+	int built;  /* 0: the view is a row-less stand-in */
+};
+
+static void lazy_clear(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlazy; i++) {
+		tn_free(s->lazy[i].schema);
+		tn_free(s->lazy[i].name);
+	}
+	tn_free(s->lazy);
+	s->lazy = NULL;
+	s->nlazy = s->alazy = 0;
+}
+
+static void lazy_note(struct session *s, const struct lk_table *t, int built)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlazy && s->lazy[i].id != t->id; i++)
+		;
+	if (i == s->nlazy) {
+		TN_GROW(s->lazy, s->alazy, s->nlazy + 1);
+		s->lazy[i].id = t->id;
+		s->lazy[i].schema = tn_strdup(t->schema);
+		s->lazy[i].name = tn_strdup(t->name);
+		s->nlazy++;
+	}
+	s->lazy[i].built = built;
+}
+
+/* The view of one table at snapshot n; `lazy`: a row-less stand-in with
+ * the table's columns, built for real by mirror_build when read. */
+static int mirror_table(struct session *s, int64_t table_id, int64_t n, int note, int lazy,
+			struct tn_err *err)
 {
 	struct tn_buf sql = TN_BUF_INIT(TN_BUF_NOMAX), name = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct lk_table *t = NULL;
 	int rc = meta_table_by_id(s->lk, s->cat, table_id, n, &t, err);
 
-	if (!rc)
+	if (!rc && !lazy)
 		rc = meta_load_files(s->lk, s->cat, t, err);
-	if (!rc)
+	if (!rc && !lazy)
 		rc = files_fetch(s->lk, t, err);
+	if (!rc)
+		lazy_note(s, t, !lazy);
 	if (!rc) {
 		tn_buf_add_sqlid(&name, t->schema);
 		tn_buf_addc(&name, '.');
@@ -606,13 +649,14 @@ static int mirror_views(struct session *s, int64_t n, struct tn_err *err)
 	return rc;
 }
 
-static int mirror_full(struct session *s, int64_t n, struct tn_err *err)
+static int mirror_full(struct session *s, int64_t n, int lazy, struct tn_err *err)
 {
 	int64_t *ids;
 	size_t nids, i;
 	int rc;
 
 	mirror_clear(s);
+	lazy_clear(s);
 	rc = mirror_schemas(s, n, err);
 	if (!rc)
 		rc = collect_ids(s, "SELECT table_id FROM ducklake_table WHERE begin_snapshot <= ?1 AND "
@@ -620,7 +664,7 @@ static int mirror_full(struct session *s, int64_t n, struct tn_err *err)
 	if (rc)
 		return rc;
 	for (i = 0; !rc && i < nids; i++)
-		rc = mirror_table(s, ids[i], n, 1, err);
+		rc = mirror_table(s, ids[i], n, 1, lazy, err);
 	tn_free(ids);
 	if (!rc)
 		rc = mirror_views(s, n, err);
@@ -665,7 +709,7 @@ static int changed_tables(struct session *s, int64_t from, int64_t to, int64_t *
 	return rc < 0 ? rc : 0;
 }
 
-int sess_refresh_mirror(struct session *s, struct tn_err *err)
+static int refresh(struct session *s, int lazy, struct tn_err *err)
 {
 	int64_t n, *ids = NULL;
 	size_t nids = 0, i;
@@ -681,10 +725,10 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err)
 	else
 		rc = changed_tables(s, s->mirror_snap, n, &ids, &nids, &full, err);
 	for (i = 0; !rc && !full && i < nids; i++)
-		rc = mirror_table(s, ids[i], n, 0, err);
+		rc = mirror_table(s, ids[i], n, 0, lazy, err);
 	tn_free(ids);
 	if (!rc && full)
-		rc = mirror_full(s, n, err);
+		rc = mirror_full(s, n, lazy, err);
 	if (rc) {
 		s->mirror_dirty = 1;
 		return rc;
@@ -692,6 +736,75 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err)
 	s->mirror_snap = n;
 	s->mirror_dirty = 0;
 	return 0;
+}
+
+/* Build the stand-in views: entry i, or every one (i == nlazy). */
+static int mirror_build(struct session *s, size_t only, struct tn_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < s->nlazy; i++) {
+		if (s->lazy[i].built || (only < s->nlazy && i != only))
+			continue;
+		rc = mirror_table(s, s->lazy[i].id, s->mirror_snap, 0, 0, err);
+	}
+	if (rc)
+		s->mirror_dirty = 1;
+	return rc;
+}
+
+int sess_refresh_mirror(struct session *s, struct tn_err *err)
+{
+	int rc = refresh(s, 0, err);
+
+	return rc ? rc : mirror_build(s, s->nlazy, err);
+}
+
+struct need {
+	struct session *s;
+	int unknown;          /* a reference to something not a lake table */
+	struct tn_err *err;
+};
+
+/* One table reference of a query: build its view if it is a stand-in.
+ * An unqualified name may mean any schema (SET schema): all of them. */
+static int need_ref(void *arg, const char *schema, const char *name)
+{
+	struct need *nd = arg;
+	struct session *s = nd->s;
+	size_t i;
+	int found = 0, rc = 0;
+
+	for (i = 0; !rc && i < s->nlazy; i++) {
+		if (!tn_strieq(s->lazy[i].name, name) || (schema && !tn_strieq(s->lazy[i].schema, schema)))
+			continue;
+		found = 1;
+		if (!s->lazy[i].built)
+			rc = mirror_build(s, i, nd->err);
+	}
+	if (!found)
+		nd->unknown = 1;
+	return rc;
+}
+
+int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err)
+{
+	struct need nd = { s, 0, err };
+	size_t i;
+	int rc = refresh(s, 1, err), known = 0;
+
+	for (i = 0; !rc && i < s->nlazy && s->lazy[i].built; i++)
+		;
+	if (rc || i == s->nlazy)
+		return rc;   /* nothing left to build */
+	if (s->query_is_select)
+		rc = tt_table_refs(s, sql, need_ref, &nd, &known, err);
+	/* A lake view, a temp view, a statement DuckDB will not show us: any
+	 * table may be read. */
+	if (!rc && (!known || nd.unknown))
+		rc = mirror_build(s, s->nlazy, err);
+	return rc;
 }
 
 /* ---- statements ---- */
@@ -744,9 +857,9 @@ static int run_query(struct session *s, const char *sql, struct duck_result **re
 
 	rc = intro_prepare(s, sql, err);
 	if (!rc)
-		rc = sess_refresh_mirror(s, err);
-	if (!rc)
 		rc = tt_rewrite(s, sql, &rewritten, err);
+	if (!rc)
+		rc = sess_mirror_for(s, rewritten ? rewritten : sql, err);
 	if (!rc)
 		rc = duck_query(s->duck, rewritten ? rewritten : sql, &r, err);
 	if (!rc && s->query_is_select && needs_text(r))

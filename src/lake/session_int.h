@@ -31,6 +31,12 @@ struct session {
 	int mirror_dirty;       /* rebuild at the next read */
 	char **mirrored;        /* "schema\0name" pairs created in DuckDB, as SQL to drop */
 	size_t nmirrored, amirrored;
+	/* Tables whose mirror view is still a row-less stand-in (typed
+	 * columns, no files opened): built when a query reads them, so a
+	 * session that reads one table of a big lake never lists the files of
+	 * the others. */
+	struct sess_lazy *lazy;
+	size_t nlazy, alazy;
 	char **ttviews;         /* time-travel views created, by name */
 	size_t ntt, att;
 	int stmt_seq;
@@ -54,6 +60,9 @@ void sess_track_file(struct session *s, const char *path);
 /* Snapshot that reads see now (pending one inside a write transaction). */
 int sess_read_snapshot(struct session *s, int64_t *n, struct tn_err *err);
 int sess_refresh_mirror(struct session *s, struct tn_err *err);
+/* What reads use: the mirror at the read snapshot, with the views of the
+ * tables `sql` reads built (every table's when that cannot be told). */
+int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err);
 /* A one-row "Count" result. */
 int sess_count_result(struct session *s, int64_t n, struct duck_result **res, struct tn_err *err);
 /* Resolve the target of a statement at the read snapshot. */
@@ -76,6 +85,12 @@ int ddl_exec(struct session *s, struct sql_stmt *st, struct tn_err *err);
 
 /* timetravel.c: rewrite AT (...) clauses of a query; *out NULL if none. */
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err);
+/* Call fn for every table reference (schema or NULL, name) of the query
+ * `sql`, CTEs and tarn's own time-travel views left out. *known = 0 when
+ * DuckDB cannot serialize the statement (then its reads are unknown). */
+typedef int tt_ref_fn(void *arg, const char *schema, const char *name);
+int tt_table_refs(struct session *s, const char *sql, tt_ref_fn *fn, void *arg, int *known,
+		  struct tn_err *err);
 
 /* introspect.c: (re)create tarn_* table functions when `sql` uses them. */
 int intro_prepare(struct session *s, const char *sql, struct tn_err *err);

@@ -315,6 +315,23 @@ static int constant_text(struct session *s, json_t *value, const struct lk_colum
 	return rc;
 }
 
+/* Where file `id` is in t->files (sorted by id, meta_load_files), or
+ * t->nfiles when the table has no such live file: a binary search, since
+ * a table can have a hundred thousand files. */
+static size_t file_index(const struct lk_table *t, int64_t id)
+{
+	size_t lo = 0, hi = t->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->files[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nfiles && t->files[lo].id == id ? lo : t->nfiles;
+}
+
 static int exclude_by(struct session *s, struct lk_table *t, const struct pred *p, char *drop,
 		      struct tn_err *err)
 {
@@ -341,9 +358,9 @@ static int exclude_by(struct session *s, struct lk_table *t, const struct pred *
 		rc = 0;
 		if (!excludes(k, p->op, catalog_col_text(st, 1), catalog_col_text(st, 2), v))
 			continue;
-		for (i = 0; i < t->nfiles; i++)
-			if (t->files[i].id == id)
-				drop[i] = 1;
+		i = file_index(t, id);
+		if (i < t->nfiles)
+			drop[i] = 1;
 	}
 	catalog_finalize(st);
 	tn_free(v);
@@ -588,6 +605,69 @@ static int walk(struct session *s, json_t *v, json_t *ctes, int *changed, struct
 				break;
 		}
 	}
+	return rc;
+}
+
+/* ---- the tables a query reads ---- */
+
+static int each_ref(json_t *v, json_t *ctes, tt_ref_fn *fn, void *arg)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int rc = 0;
+
+	if (json_is_object(v)) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		if (type && !strcmp(type, "BASE_TABLE")) {
+			const char *schema = json_string_value(json_object_get(v, "schema_name"));
+			const char *name = json_string_value(json_object_get(v, "table_name"));
+			if (name && !(schema && !strcmp(schema, "__tarn_tt")) &&
+			    !((!schema || !*schema) && in_ctes(ctes, name)))
+				rc = fn(arg, schema && *schema ? schema : NULL, name);
+		}
+		json_object_foreach(v, key, child) {
+			if (rc)
+				break;
+			rc = each_ref(child, ctes, fn, arg);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child) {
+			if (rc)
+				break;
+			rc = each_ref(child, ctes, fn, arg);
+		}
+	}
+	return rc;
+}
+
+int tt_table_refs(struct session *s, const char *sql, tt_ref_fn *fn, void *arg, int *known,
+		  struct tn_err *err)
+{
+	char *tree = NULL;
+	json_t *root, *ctes;
+	int rc = run_text(s, "json_serialize_sql", sql, &tree, err);
+
+	*known = 0;
+	if (rc) {
+		/* Not a statement DuckDB serializes: its reads are unknown. */
+		tn_err_clear(err);
+		return 0;
+	}
+	root = tree ? load_tree(tree) : NULL;
+	tn_free(tree);
+	if (!root)
+		return 0;
+	if (json_is_true(json_object_get(root, "error"))) {
+		json_decref(root);
+		return 0;
+	}
+	*known = 1;
+	ctes = json_array();
+	collect_ctes(root, ctes);
+	rc = each_ref(root, ctes, fn, arg);
+	json_decref(ctes);
+	json_decref(root);
 	return rc;
 }
 
