@@ -218,6 +218,16 @@ static void collect_preds(json_t *e, struct preds *ps)
 			collect_preds(c, ps);
 		return;
 	}
+	if (!strcmp(cls, "BETWEEN") && !strcmp(type, "COMPARE_BETWEEN")) {
+		/* col BETWEEN lo AND hi is col >= lo AND col <= hi */
+		json_t *in = json_object_get(e, "input"), *lo = json_object_get(e, "lower"),
+		       *hi = json_object_get(e, "upper");
+		if (is_column(in) && is_constant(lo))
+			add_pred(ps, in, OP_GE, lo);
+		if (is_column(in) && is_constant(hi))
+			add_pred(ps, in, OP_LE, hi);
+		return;
+	}
 	if (strcmp(cls, "COMPARISON"))
 		return;
 	for (i = 0; i < TN_ARRAY_LEN(comparisons); i++) {

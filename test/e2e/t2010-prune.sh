@@ -20,6 +20,10 @@ test_ok 'a query that rules the middle file out does not open it' <<'EOF_'
 	echo "not a parquet file" >"$lake/data/main/t/$f" &&
 	tarn 0 sql --format csv -c "SELECT count(*) AS n FROM t WHERE i < 100" -c "SELECT count(*) AS n FROM t WHERE i >= 250" &&
 	expect_out_has "50" &&
+	tarn 0 sql --format csv -c "SELECT count(*) AS n FROM t WHERE i BETWEEN 250 AND 260" &&
+	expect_out "n
+11" &&
+	tarn 1 sql -c "SELECT count(*) FROM t WHERE i BETWEEN 150 AND 160" &&
 	tarn 1 sql -c "SELECT count(*) FROM t" &&
 	cp "$tmp/middle.parquet" "$lake/data/main/t/$f"
 EOF_
