@@ -69,6 +69,8 @@ int cli_cmd_tools(struct cli *c, int argc, char **argv);    /* cmd_share.c */
 int cli_cmd_catalog_migrate(struct cli *c, int argc, char **argv);   /* cmd_catalog_migrate.c */
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
+int cli_cmd_gen(struct cli *c, int argc, char **argv);      /* cmd_gen.c */
+extern const char cli_usage_gen[];
 extern const char cli_usage_storage[];
 
 /* ---- progress (progress.c) ---- */

@@ -86,6 +86,8 @@ static const struct cli_cmd commands[] = {
 	  cli_usage_catalog },
 	{ "tools", cli_cmd_tools, CLI_NEEDS_LAKE, "helpers, e.g. an init script for the duckdb CLI",
 	  cli_usage_tools },
+	{ "gen", cli_cmd_gen, 0, "generate synthetic data (a retail company) as Parquet",
+	  cli_usage_gen },
 	{ "version", cmd_version, 0, "print the version of tarn",
 	  "usage: tarn version\n" },
 	{ "help", cmd_help, 0, "show the help of a command",
