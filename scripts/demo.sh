@@ -1,25 +1,61 @@
 #!/usr/bin/env bash
-# Build tarn and show it on the embedded default: a local lake in a folder,
-# a table, a few commits, time travel and the consistency check.
+# Build tarn and show the whole lab on the embedded default (a lake in a
+# folder, a SQLite catalog): generate a retail company, land it in the raw
+# zone, load it into bronze tables, build the example project (silver and
+# gold models with their tests, each model a snapshot), answer a few
+# questions, and show time travel and the consistency check.
+#   bash scripts/demo.sh [LAKE_DIR]   (default ./demo-lake)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/scripts/build.sh"
 tarn="$here/build/tarn"
 lake=${1:-$here/demo-lake}
-rm -rf "$lake"
+data="$lake.data"
+rm -rf "$lake" "$data"
+start=$(date +%s.%N)
+step() { printf '\n== %s\n' "$*"; }
+
+step "a new lake in $lake"
 "$tarn" init "$lake"
 export TARN_LAKE="$lake"
+
+step "tarn gen retail: a synthetic retail company as Parquet"
+"$tarn" gen retail --out "$data"
+
+step "tarn ingest dataset: land it in the raw zone (a dated version with a manifest)"
+"$tarn" ingest dataset "$data" --name retail
+
+step "tarn load: the raw version into bronze tables, one snapshot"
+"$tarn" load retail
+
+step "tarn build: seeds, the silver and gold models and their tests (examples/retail)"
+"$tarn" build --project "$here/examples/retail" --threads 2
+
+step "answers"
 "$tarn" sql <<'SQL'
-CREATE TABLE sales (id INTEGER, store VARCHAR, amount DECIMAL(10,2), sold_at TIMESTAMP);
-INSERT INTO sales SELECT i, 'store_' || (i % 5), round(random() * 100, 2), TIMESTAMP '2026-01-01' + INTERVAL (i) MINUTE
-  FROM range(1, 100001) t(i);
-COMMENT ON TABLE sales IS 'one row per sale';
-DELETE FROM sales WHERE store = 'store_0';
-UPDATE sales SET amount = amount * 2 WHERE store = 'store_1';
-ALTER TABLE sales ADD COLUMN channel VARCHAR DEFAULT 'web';
-SELECT store, count(*) AS sales, sum(amount) AS revenue FROM sales GROUP BY store ORDER BY store;
-SELECT count(*) AS rows_at_version_2 FROM sales AT (VERSION => 2);
+SELECT store_name, region, revenue, revenue_per_sqm FROM gold.store_performance ORDER BY revenue DESC LIMIT 5;
+SELECT value_tier, count(*) AS customers, round(avg(lifetime_revenue), 2) AS avg_revenue
+  FROM gold.customer_lifetime_value GROUP BY value_tier ORDER BY avg_revenue DESC;
+SELECT category, sum(revenue) AS revenue FROM gold.product_analytics GROUP BY category ORDER BY revenue DESC;
+SELECT strftime(month, '%Y-%m') AS month, sum(revenue) AS revenue FROM gold.monthly_revenue
+  GROUP BY month ORDER BY revenue DESC LIMIT 3;
 SQL
-"$tarn" snapshots
-"$tarn" describe sales
+
+step "every model run is a snapshot; the run is recorded in the lake"
+"$tarn" snapshots --format table | tail -n 8
+"$tarn" sql -c "SELECT node, kind, status, \"rows\", seconds, snapshot_id FROM tarn_meta.run_models WHERE kind <> 'test' ORDER BY snapshot_id"
+
+step "a correction: returns are dropped upstream, and only what depends on bronze.sales is rebuilt"
+before=$("$tarn" sql --format csv -c "SELECT max(snapshot_id) FROM tarn_snapshots()" | tail -1)
+"$tarn" sql -c "DELETE FROM bronze.sales WHERE quantity < 0"
+"$tarn" run --project "$here/examples/retail" --select "stg_sales+" --full-refresh
+
+step "time travel: store revenue now and before the correction (AT VERSION => $before)"
+"$tarn" sql -c "SELECT cur.store_name, prev.revenue AS revenue_before, cur.revenue AS revenue_now
+  FROM gold.store_performance AS cur
+  JOIN gold.store_performance AS prev AT (VERSION => $before) USING (store_id)
+  ORDER BY cur.revenue DESC LIMIT 5"
+
+step "consistency check"
 "$tarn" fsck
+awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "\ndemo finished in %.1f s\n", b - a }'

@@ -70,6 +70,16 @@ int cli_cmd_catalog_migrate(struct cli *c, int argc, char **argv);   /* cmd_cata
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
 int cli_cmd_gen(struct cli *c, int argc, char **argv);      /* cmd_gen.c */
+/* cmd_transform.c */
+int cli_cmd_run(struct cli *c, int argc, char **argv);
+int cli_cmd_build(struct cli *c, int argc, char **argv);
+int cli_cmd_test(struct cli *c, int argc, char **argv);
+int cli_cmd_seed(struct cli *c, int argc, char **argv);
+int cli_cmd_transform(struct cli *c, int argc, char **argv);
+int cli_cmd_lineage(struct cli *c, int argc, char **argv);
+int cli_cmd_project(struct cli *c, int argc, char **argv);
+extern const char cli_usage_run[], cli_usage_build[], cli_usage_test[], cli_usage_seed[],
+	cli_usage_transform[], cli_usage_lineage[], cli_usage_project[];
 extern const char cli_usage_gen[];
 extern const char cli_usage_storage[];
 

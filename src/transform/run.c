@@ -1,0 +1,818 @@
+/*
+ * run.c: the scheduler (a ready queue over the graph, N workers), the
+ * materializations, the tests and the run history.
+ */
+#include "base/compat.h"
+#include "transform/run.h"
+#include "engine/duck.h"
+#include "lake/lake.h"
+#include "lake/session.h"
+#include "base/tn_buf.h"
+#include "base/tn_fs.h"
+#include "base/tn_mem.h"
+#include "base/tn_util.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define SAMPLE_ROWS 5
+
+enum state { ST_WAIT, ST_RUNNING, ST_OK, ST_BAD };
+
+struct sched {
+	struct lake *lk;
+	const struct tf_project *p;
+	const struct tf_run_opts *o;
+	struct tf_results *res;
+	char *picked;
+	enum state *st;
+	size_t left;               /* picked nodes not finished */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct tn_err fatal;       /* a worker could not open the lake */
+	int have_fatal;
+};
+
+void tf_results_release(struct tf_results *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		tn_free(r->r[i].node);
+		tn_free(r->r[i].kind);
+		tn_free(r->r[i].status);
+		tn_free(r->r[i].message);
+	}
+	tn_free(r->r);
+	tn_free(r->run_id);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Caller holds the lock. */
+static void add_result(struct sched *s, const char *node, const char *kind, const char *status, int64_t rows,
+		       double secs, int64_t snap, const char *msg)
+{
+	struct tf_result *r;
+
+	TN_GROW(s->res->r, s->res->alloc, s->res->n + 1);
+	r = &s->res->r[s->res->n++];
+	r->node = tn_strdup(node);
+	r->kind = tn_strdup(kind);
+	r->status = tn_strdup(status);
+	r->rows = rows;
+	r->seconds = secs;
+	r->snapshot = snap;
+	r->message = msg ? tn_strdup(msg) : NULL;
+	if (!strcmp(status, "error") || !strcmp(status, "fail"))
+		s->res->failed++;
+	if (s->o->event)
+		s->o->event(s->o->event_arg, r);
+}
+
+/* ---- SQL helpers ---- */
+
+static int exec_sql(struct session *ss, const char *sql, int64_t *count, struct tn_err *err)
+{
+	struct duck_result *r = NULL;
+	int rc = session_exec(ss, sql, &r, err);
+
+	if (!rc && count)
+		*count = r && duck_result_nrows(r) == 1 && duck_result_ncols(r) >= 1 && !duck_result_is_null(r, 0, 0) ?
+			duck_result_int(r, 0, 0) : -1;
+	duck_result_free(r);
+	return rc;
+}
+
+static int query_int(struct session *ss, const char *sql, int64_t *out, struct tn_err *err)
+{
+	return exec_sql(ss, sql, out, err);
+}
+
+static int64_t last_snapshot(struct session *ss, const char *msg)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err e = TN_ERR_INIT;
+	int64_t n = -1;
+
+	tn_buf_adds(&q, "SELECT max(snapshot_id) FROM tarn_snapshots() WHERE commit_message = ");
+	tn_buf_add_sqlstr(&q, msg);
+	if (query_int(ss, q.buf, &n, &e))
+		n = -1;
+	tn_buf_release(&q);
+	return n;
+}
+
+static int table_exists(struct session *ss, const struct tf_node *n, int *yes, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	int64_t c = 0;
+	int rc;
+
+	tn_buf_adds(&q, "SELECT count(*) FROM tarn_tables() WHERE kind = 'table' AND lower(schema_name) = lower(");
+	tn_buf_add_sqlstr(&q, n->schema);
+	tn_buf_adds(&q, ") AND lower(table_name) = lower(");
+	tn_buf_add_sqlstr(&q, n->name);
+	tn_buf_adds(&q, ")");
+	rc = query_int(ss, q.buf, &c, err);
+	*yes = c > 0;
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* COMMENT ON for the node's description and column descriptions. */
+static int comments(struct session *ss, const struct tf_project *p, size_t i, struct tn_err *err)
+{
+	const struct tf_node *n = &p->n[i];
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *rel = tf_relation(p, i);
+	size_t k;
+	json_t *c;
+	int rc = 0;
+
+	if (n->description) {
+		tn_buf_addf(&q, "COMMENT ON %s %s IS ", n->mat == TF_VIEW ? "VIEW" : "TABLE", rel);
+		tn_buf_add_sqlstr(&q, n->description);
+		rc = exec_sql(ss, q.buf, NULL, err);
+	}
+	json_array_foreach(n->columns, k, c) {
+		const char *cn = json_string_value(json_object_get(c, "name"));
+		const char *d = json_string_value(json_object_get(c, "description"));
+		if (rc || !cn || !d || n->mat == TF_VIEW)
+			continue;
+		tn_buf_reset(&q);
+		tn_buf_addf(&q, "COMMENT ON COLUMN %s.", rel);
+		tn_buf_add_sqlid(&q, cn);
+		tn_buf_adds(&q, " IS ");
+		tn_buf_add_sqlstr(&q, d);
+		rc = exec_sql(ss, q.buf, NULL, err);
+	}
+	tn_free(rel);
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* MERGE INTO rel USING (sql) ON key columns: update every other column,
+ * insert new keys. The column list is the table's. */
+static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, const char *sql, struct tn_buf *q,
+		     struct tn_err *err)
+{
+	const struct tf_node *n = &p->n[i];
+	struct tn_buf cq = TN_BUF_INIT(TN_BUF_NOMAX), on = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct duck_result *r = NULL;
+	char *rel = tf_relation(p, i), *keys = tn_strdup(n->unique_key), *k, *save = NULL;
+	uint64_t row, nr;
+	int rc, first = 1;
+
+	for (k = strtok_r(keys, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
+		tn_buf_adds(&on, first ? "" : " AND ");
+		tn_buf_adds(&on, "__tarn_t.");
+		tn_buf_add_sqlid(&on, k);
+		tn_buf_adds(&on, " IS NOT DISTINCT FROM __tarn_s.");
+		tn_buf_add_sqlid(&on, k);
+		first = 0;
+	}
+	tn_buf_adds(&cq, "SELECT column_name FROM tarn_columns(");
+	{
+		char *qual = tn_xprintf("%s.%s", n->schema, n->name);
+		tn_buf_add_sqlstr(&cq, qual);
+		tn_free(qual);
+	}
+	tn_buf_adds(&cq, ")");
+	rc = session_exec(ss, cq.buf, &r, err);
+	nr = rc ? 0 : duck_result_nrows(r);
+	tn_buf_addf(q, "MERGE INTO %s AS __tarn_t USING (%s\n) AS __tarn_s ON %s WHEN MATCHED THEN UPDATE SET ",
+		    rel, sql, on.buf);
+	for (row = 0; row < nr; row++) {
+		char *c = duck_result_text(r, 0, row);
+		tn_buf_adds(q, row ? ", " : "");
+		tn_buf_add_sqlid(q, c);
+		tn_buf_adds(q, " = __tarn_s.");
+		tn_buf_add_sqlid(q, c);
+		tn_free(c);
+	}
+	tn_buf_adds(q, " WHEN NOT MATCHED THEN INSERT (");
+	for (row = 0; row < nr; row++) {
+		char *c = duck_result_text(r, 0, row);
+		tn_buf_adds(q, row ? ", " : "");
+		tn_buf_add_sqlid(q, c);
+		tn_free(c);
+	}
+	tn_buf_adds(q, ") VALUES (");
+	for (row = 0; row < nr; row++) {
+		char *c = duck_result_text(r, 0, row);
+		tn_buf_adds(q, row ? ", __tarn_s." : "__tarn_s.");
+		tn_buf_add_sqlid(q, c);
+		tn_free(c);
+	}
+	tn_buf_adds(q, ")");
+	if (!rc && nr == 0)
+		rc = tn_err_set(err, TN_EINVAL, "%s has no columns to merge into", rel);
+	duck_result_free(r);
+	tn_buf_release(&cq);
+	tn_buf_release(&on);
+	tn_free(rel);
+	tn_free(keys);
+	return rc;
+}
+
+/* The statement that builds node i; *kind_out says what it did. */
+static int build_sql(struct session *ss, const struct tf_project *p, size_t i, int full_refresh,
+		     struct tn_buf *q, struct tn_err *err)
+{
+	const struct tf_node *n = &p->n[i];
+	struct tf_render_opts ro = { 0 };
+	char *rel = tf_relation(p, i), *sql = NULL;
+	int rc = 0, exists = 0;
+
+	if (n->kind == TF_SEED) {
+		char *path = tn_xprintf("%s/%s", p->root, n->path);
+		tn_buf_addf(q, "CREATE OR REPLACE TABLE %s AS SELECT * FROM read_csv(", rel);
+		tn_buf_add_sqlstr(q, path);
+		tn_buf_adds(q, ", header = true)");
+		tn_free(path);
+		tn_free(rel);
+		return 0;
+	}
+	if (n->mat == TF_INCREMENTAL && !full_refresh)
+		rc = table_exists(ss, n, &exists, err);
+	ro.incremental = exists;
+	if (!rc)
+		rc = tf_render_node(p, i, &ro, &sql, err);
+	if (!rc) {
+		if (n->mat == TF_VIEW)
+			tn_buf_addf(q, "CREATE OR REPLACE VIEW %s AS %s", rel, sql);
+		else if (!exists)
+			tn_buf_addf(q, "CREATE OR REPLACE TABLE %s AS %s", rel, sql);
+		else if (n->unique_key)
+			rc = merge_sql(ss, p, i, sql, q, err);
+		else
+			tn_buf_addf(q, "INSERT INTO %s BY NAME %s", rel, sql);
+	}
+	tn_free(sql);
+	tn_free(rel);
+	return rc;
+}
+
+/* One model or seed, one snapshot. */
+static int build_node(struct session *ss, const struct sched *s, size_t i, int64_t *rows, int64_t *snap,
+		      struct tn_err *err)
+{
+	const struct tf_project *p = s->p;
+	const struct tf_node *n = &p->n[i];
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *msg = tn_xprintf("tarn %s %s %s %s", s->o->command, s->res->run_id,
+			       n->kind == TF_SEED ? "seed" : "model", n->name);
+	int rc;
+
+	*rows = -1;
+	*snap = -1;
+	tn_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ");
+	tn_buf_add_sqlid(&q, n->schema);
+	session_set_commit_info(ss, "tarn", msg, NULL);
+	rc = exec_sql(ss, "BEGIN", NULL, err);
+	if (!rc)
+		rc = exec_sql(ss, q.buf, NULL, err);
+	tn_buf_reset(&q);
+	if (!rc)
+		rc = build_sql(ss, p, i, s->o->full_refresh, &q, err);
+	if (!rc)
+		rc = exec_sql(ss, q.buf, rows, err);
+	if (!rc && n->mat != TF_VIEW && !strncmp(q.buf, "CREATE", 6)) {
+		/* CREATE ... AS reports no count: ask the table (metadata only) */
+		char *rel = tf_relation(p, i);
+		tn_buf_reset(&q);
+		tn_buf_addf(&q, "SELECT count(*) FROM %s", rel);
+		rc = exec_sql(ss, q.buf, rows, err);
+		tn_free(rel);
+	}
+	if (!rc)
+		rc = comments(ss, p, i, err);
+	if (!rc)
+		rc = exec_sql(ss, "COMMIT", NULL, err);
+	if (rc) {
+		struct tn_err ignore = TN_ERR_INIT;
+		session_exec(ss, "ROLLBACK", NULL, &ignore);
+	} else {
+		*snap = last_snapshot(ss, msg);
+		if (n->mat == TF_VIEW)
+			*rows = -1;
+	}
+	tn_free(msg);
+	tn_buf_release(&q);
+	return rc;
+}
+
+/* ---- tests ---- */
+
+struct test {
+	char *name;
+	char *sql;   /* returns the failing rows */
+};
+
+static void add_test(struct test **t, size_t *n, char *name, char *sql)
+{
+	*t = tn_realloc(*t, (*n + 1) * sizeof(**t));
+	(*t)[*n].name = name;
+	(*t)[*n].sql = sql;
+	(*n)++;
+}
+
+/* relationships: {to: "ref('m')" | "source('s','t')", field: f} */
+static char *relation_of(const struct tf_project *p, const char *to, struct tn_err *err)
+{
+	char *sql = NULL, *text = tn_xprintf("{{ %s }}", to);
+
+	if (tf_render_text(p, "relationships test", text, &sql, err))
+		sql = NULL;
+	tn_free(text);
+	return sql;
+}
+
+/* The generic tests of node i's columns. */
+static int node_tests(const struct tf_project *p, size_t i, int which, struct test **t, size_t *nt,
+		      struct tn_err *err)
+{
+	const struct tf_node *n = &p->n[i];
+	char *rel = tf_relation(p, i);
+	size_t k, j;
+	json_t *c, *tst;
+	int rc = 0;
+
+	json_array_foreach(n->columns, k, c) {
+		const char *col = json_string_value(json_object_get(c, "name"));
+		json_t *tests = json_object_get(c, "tests");
+		if (!tests)
+			tests = json_object_get(c, "data_tests");
+		if (!col)
+			continue;
+		json_array_foreach(tests, j, tst) {
+			struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), id = TN_BUF_INIT(TN_BUF_NOMAX);
+			const char *kind = json_is_string(tst) ? json_string_value(tst) : NULL;
+			json_t *args = NULL;
+			if (rc)
+				break;
+			if (!kind && json_is_object(tst) && json_object_size(tst) == 1) {
+				kind = json_object_iter_key(json_object_iter(tst));
+				args = json_object_iter_value(json_object_iter(tst));
+			}
+			tn_buf_add_sqlid(&id, col);
+			/* which: 1 = tests of the node alone, 2 = those that read
+			 * another node too (relationships), 3 = all */
+			if (kind && !(which & (strcmp(kind, "relationships") ? 1 : 2))) {
+				tn_buf_release(&id);
+				continue;
+			}
+			if (kind && !strcmp(kind, "unique")) {
+				tn_buf_addf(&q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s "
+					    "HAVING count(*) > 1", id.buf, rel, id.buf, id.buf);
+			} else if (kind && !strcmp(kind, "not_null")) {
+				tn_buf_addf(&q, "SELECT * FROM %s WHERE %s IS NULL", rel, id.buf);
+			} else if (kind && !strcmp(kind, "accepted_values")) {
+				json_t *vals = json_object_get(args, "values"), *v;
+				size_t m;
+				tn_buf_addf(&q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL AND "
+					    "CAST(%s AS VARCHAR) NOT IN (", id.buf, rel, id.buf, id.buf);
+				json_array_foreach(vals, m, v) {
+					char *s = json_is_string(v) ? tn_strdup(json_string_value(v)) :
+						json_dumps(v, JSON_ENCODE_ANY);
+					tn_buf_adds(&q, m ? ", " : "");
+					tn_buf_add_sqlstr(&q, s ? s : "");
+					if (json_is_string(v))
+						tn_free(s);
+					else
+						free(s);
+				}
+				if (!json_array_size(vals))
+					rc = tn_err_set(err, TN_EINVAL, "accepted_values on %s.%s has no values:", n->name, col);
+				tn_buf_addf(&q, ") GROUP BY %s", id.buf);
+			} else if (kind && !strcmp(kind, "relationships")) {
+				const char *to = json_string_value(json_object_get(args, "to"));
+				const char *field = json_string_value(json_object_get(args, "field"));
+				char *other = to && field ? relation_of(p, to, err) : NULL;
+				if (!other) {
+					if (!to || !field)
+						rc = tn_err_set(err, TN_EINVAL, "relationships on %s.%s needs to: and field:",
+								n->name, col);
+					else
+						rc = TN_EINVAL;
+				} else {
+					tn_buf_addf(&q, "SELECT %s AS value FROM %s WHERE %s IS NOT NULL AND %s NOT IN "
+						    "(SELECT ", id.buf, rel, id.buf, id.buf);
+					tn_buf_add_sqlid(&q, field);
+					tn_buf_addf(&q, " FROM %s WHERE ", other);
+					tn_buf_add_sqlid(&q, field);
+					tn_buf_adds(&q, " IS NOT NULL)");
+				}
+				tn_free(other);
+			} else {
+				rc = tn_err_set(err, TN_EINVAL, "model %s, column %s: unknown test '%s' (tarn knows "
+						"unique, not_null, accepted_values and relationships)", n->name, col,
+						kind ? kind : "?");
+			}
+			if (!rc)
+				add_test(t, nt, tn_xprintf("%s_%s_%s", kind, n->name, col), tn_buf_detach(&q, NULL));
+			tn_buf_release(&q);
+			tn_buf_release(&id);
+		}
+	}
+	tn_free(rel);
+	return rc;
+}
+
+/* "col=value, col=value" for up to SAMPLE_ROWS rows. */
+static char *sample(struct duck_result *r)
+{
+	struct tn_buf b = TN_BUF_INIT(TN_BUF_NOMAX);
+	uint64_t row, nr = duck_result_nrows(r);
+	size_t c;
+
+	for (row = 0; row < nr && row < SAMPLE_ROWS; row++) {
+		tn_buf_adds(&b, row ? "; " : "");
+		for (c = 0; c < duck_result_ncols(r); c++) {
+			char *v = duck_result_is_null(r, c, row) ? NULL : duck_result_text(r, c, row);
+			tn_buf_addf(&b, "%s%s=%s", c ? ", " : "", duck_result_name(r, c), v ? v : "NULL");
+			tn_free(v);
+		}
+	}
+	return tn_buf_detach(&b, NULL);
+}
+
+/* Run one test: pass when the query returns no row. */
+static void run_test(struct sched *s, struct session *ss, const struct test *t)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err err = TN_ERR_INIT;
+	struct duck_result *r = NULL;
+	double t0 = tn_mono();
+	int64_t n = 0;
+	char *smp = NULL;
+	int rc;
+
+	tn_buf_addf(&q, "SELECT count(*) FROM (%s\n) AS __tarn_test", t->sql);
+	rc = query_int(ss, q.buf, &n, &err);
+	if (!rc && n > 0) {
+		tn_buf_reset(&q);
+		tn_buf_addf(&q, "SELECT * FROM (%s\n) AS __tarn_test LIMIT %d", t->sql, SAMPLE_ROWS);
+		if (!session_exec(ss, q.buf, &r, &err))
+			smp = sample(r);
+		duck_result_free(r);
+	}
+	pthread_mutex_lock(&s->mu);
+	add_result(s, t->name, "test", rc ? "error" : n ? "fail" : "pass", rc ? -1 : n, tn_mono() - t0, -1,
+		   rc ? err.msg : smp);
+	pthread_mutex_unlock(&s->mu);
+	tn_free(smp);
+	tn_buf_release(&q);
+}
+
+static void free_tests(struct test *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		tn_free(t[i].name);
+		tn_free(t[i].sql);
+	}
+	tn_free(t);
+}
+
+/* The generic tests of node i (`which` as in node_tests); 1 when one failed. */
+static int test_node(struct sched *s, struct session *ss, size_t i, int which)
+{
+	struct test *t = NULL;
+	struct tn_err err = TN_ERR_INIT;
+	size_t nt = 0, k, before;
+	int bad = 0;
+
+	if (node_tests(s->p, i, which, &t, &nt, &err)) {
+		pthread_mutex_lock(&s->mu);
+		add_result(s, s->p->n[i].name, "test", "error", -1, 0, -1, err.msg);
+		pthread_mutex_unlock(&s->mu);
+		free_tests(t, nt);
+		return 1;
+	}
+	for (k = 0; k < nt; k++) {
+		pthread_mutex_lock(&s->mu);
+		before = s->res->failed;
+		pthread_mutex_unlock(&s->mu);
+		run_test(s, ss, &t[k]);
+		pthread_mutex_lock(&s->mu);
+		bad |= (size_t)s->res->failed > before;
+		pthread_mutex_unlock(&s->mu);
+	}
+	free_tests(t, nt);
+	return bad;
+}
+
+static void singular_tests(struct sched *s, struct session *ss)
+{
+	size_t k;
+
+	for (k = 0; k < s->p->ntests; k++) {
+		char *path = tn_xprintf("%s/%s", s->p->root, s->p->tests[k]), *text = NULL, *sql = NULL;
+		const char *base = strrchr(s->p->tests[k], '/');
+		struct tn_err err = TN_ERR_INIT;
+		size_t len;
+		struct test t;
+		char *name = tn_strdup(base ? base + 1 : s->p->tests[k]);
+		if (strrchr(name, '.'))
+			*strrchr(name, '.') = '\0';
+		if (tn_fs_read_all(path, &text, &len, &err) || tf_render_text(s->p, s->p->tests[k], text, &sql, &err)) {
+			pthread_mutex_lock(&s->mu);
+			add_result(s, name, "test", "error", -1, 0, -1, err.msg);
+			pthread_mutex_unlock(&s->mu);
+		} else {
+			t.name = name;
+			t.sql = sql;
+			run_test(s, ss, &t);
+		}
+		tn_free(name);
+		tn_free(sql);
+		tn_free(text);
+		tn_free(path);
+	}
+}
+
+/* ---- the scheduler ---- */
+
+/* Caller holds the lock: a picked node whose picked dependencies are all
+ * done; nodes under a failure are marked skipped on the way. */
+static size_t next_ready(struct sched *s)
+{
+	const struct tf_project *p = s->p;
+	size_t k, d;
+
+	for (k = 0; k < p->nn; k++) {
+		size_t i = p->order[k];
+		int ready = 1, bad = 0;
+		if (!s->picked[i] || s->st[i] != ST_WAIT)
+			continue;
+		for (d = 0; d < p->n[i].ndeps; d++) {
+			size_t j = p->n[i].deps[d];
+			if (!s->picked[j])
+				continue;
+			if (s->st[j] == ST_BAD)
+				bad = 1;
+			else if (s->st[j] != ST_OK)
+				ready = 0;
+		}
+		if (bad) {
+			s->st[i] = ST_BAD;
+			s->left--;
+			add_result(s, p->n[i].name, p->n[i].kind == TF_SEED ? "seed" : "model", "skipped", -1, 0, -1,
+				   "an upstream node failed");
+			pthread_cond_broadcast(&s->cv);
+			return next_ready(s);
+		}
+		if (ready)
+			return i;
+	}
+	return (size_t)-1;
+}
+
+static void work_on(struct sched *s, struct session *ss, size_t i)
+{
+	const struct tf_node *n = &s->p->n[i];
+	struct tn_err err = TN_ERR_INIT;
+	double t0 = tn_mono();
+	int64_t rows = -1, snap = -1;
+	int rc = 0, want = n->kind == TF_SEED ? (s->o->steps & TF_STEP_SEED) : (s->o->steps & TF_STEP_MODEL);
+	int bad;
+
+	if (want && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL))
+		rc = build_node(ss, s, i, &rows, &snap, &err);
+	pthread_mutex_lock(&s->mu);
+	if (want)
+		add_result(s, n->name, n->kind == TF_SEED ? "seed" : "model", rc ? "error" : "success", rows,
+			   tn_mono() - t0, snap, rc ? err.msg : n->mat == TF_EPHEMERAL && n->kind == TF_MODEL ?
+			   "ephemeral: inlined into its dependents" : NULL);
+	pthread_mutex_unlock(&s->mu);
+	bad = rc != 0;
+	if (!rc && (s->o->steps & TF_STEP_TEST) && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL))
+		bad = test_node(s, ss, i, (s->o->steps & TF_STEP_MODEL) ? 1 : 3);
+	pthread_mutex_lock(&s->mu);
+	s->st[i] = bad ? ST_BAD : ST_OK;
+	s->left--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *worker(void *arg)
+{
+	struct sched *s = arg;
+	struct lake *lk = NULL;
+	struct session *ss = NULL;
+	struct tn_err err = TN_ERR_INIT;
+
+	if (lake_open(&lk, lake_dir(s->lk), &err) || session_open(&ss, lk, &err)) {
+		pthread_mutex_lock(&s->mu);
+		if (!s->have_fatal) {
+			s->fatal = err;
+			s->have_fatal = 1;
+		}
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		session_close(ss);
+		lake_close(lk);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		size_t i;
+		if (s->have_fatal || s->left == 0)
+			break;
+		i = next_ready(s);
+		if (i == (size_t)-1) {
+			if (s->left == 0)
+				break;
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		s->st[i] = ST_RUNNING;
+		pthread_mutex_unlock(&s->mu);
+		work_on(s, ss, i);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	session_close(ss);
+	lake_close(lk);
+	return NULL;
+}
+
+/* ---- history ---- */
+
+static void iso_now(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int record(struct lake *lk, const struct tf_project *p, const struct tf_run_opts *o,
+		  const struct tf_results *res, const char *started, struct tn_err *err)
+{
+	struct session *ss = NULL;
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	char ended[32], *msg = tn_xprintf("tarn %s %s history", o->command, res->run_id);
+	size_t i;
+	int rc = session_open(&ss, lk, err);
+
+	iso_now(ended);
+	if (rc) {
+		tn_free(msg);
+		return rc;
+	}
+	tn_buf_adds(&q, "INSERT INTO tarn_meta.runs VALUES (");
+	tn_buf_add_sqlstr(&q, res->run_id);
+	tn_buf_adds(&q, ", ");
+	tn_buf_add_sqlstr(&q, p->name);
+	tn_buf_adds(&q, ", ");
+	tn_buf_add_sqlstr(&q, o->command);
+	tn_buf_addf(&q, ", TIMESTAMP '%s', TIMESTAMP '%s', '%s', %zu, %d)", started, ended,
+		    res->failed ? "error" : "success", res->n, res->failed);
+	session_set_commit_info(ss, "tarn", msg, NULL);
+	rc = session_exec(ss, "BEGIN", NULL, err);
+	if (!rc)
+		rc = session_exec(ss, "CREATE SCHEMA IF NOT EXISTS tarn_meta", NULL, err);
+	if (!rc)
+		rc = session_exec(ss, "CREATE TABLE IF NOT EXISTS tarn_meta.runs (run_id VARCHAR, project VARCHAR, "
+				  "command VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, "
+				  "nodes INTEGER, failed INTEGER)", NULL, err);
+	if (!rc)
+		rc = session_exec(ss, "CREATE TABLE IF NOT EXISTS tarn_meta.run_models (run_id VARCHAR, node VARCHAR, "
+				  "kind VARCHAR, status VARCHAR, \"rows\" BIGINT, seconds DOUBLE, snapshot_id BIGINT, "
+				  "message VARCHAR)", NULL, err);
+	if (!rc)
+		rc = session_exec(ss, q.buf, NULL, err);
+	if (!rc && res->n) {
+		tn_buf_reset(&q);
+		tn_buf_adds(&q, "INSERT INTO tarn_meta.run_models VALUES ");
+		for (i = 0; i < res->n; i++) {
+			const struct tf_result *r = &res->r[i];
+			tn_buf_adds(&q, i ? ", (" : "(");
+			tn_buf_add_sqlstr(&q, res->run_id);
+			tn_buf_adds(&q, ", ");
+			tn_buf_add_sqlstr(&q, r->node);
+			tn_buf_adds(&q, ", ");
+			tn_buf_add_sqlstr(&q, r->kind);
+			tn_buf_adds(&q, ", ");
+			tn_buf_add_sqlstr(&q, r->status);
+			if (r->rows >= 0)
+				tn_buf_addf(&q, ", %" PRId64, r->rows);
+			else
+				tn_buf_adds(&q, ", NULL");
+			tn_buf_addf(&q, ", %.3f, ", r->seconds);
+			if (r->snapshot >= 0)
+				tn_buf_addf(&q, "%" PRId64 ", ", r->snapshot);
+			else
+				tn_buf_adds(&q, "NULL, ");
+			if (r->message)
+				tn_buf_add_sqlstr(&q, r->message);
+			else
+				tn_buf_adds(&q, "NULL");
+			tn_buf_adds(&q, ")");
+		}
+		rc = session_exec(ss, q.buf, NULL, err);
+	}
+	if (!rc)
+		rc = session_exec(ss, "COMMIT", NULL, err);
+	if (rc) {
+		struct tn_err ignore = TN_ERR_INIT;
+		session_exec(ss, "ROLLBACK", NULL, &ignore);
+		tn_err_prefix(err, "recording the run in tarn_meta");
+	}
+	session_close(ss);
+	tn_buf_release(&q);
+	tn_free(msg);
+	return rc;
+}
+
+int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts *o, struct tf_results *res,
+	   struct tn_err *err)
+{
+	struct sched s;
+	pthread_t *th;
+	char uuid[37], started[32];
+	int nth = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads, i, rc = 0;
+	size_t k;
+
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	tn_uuid7(uuid);
+	res->run_id = tn_strndup(uuid, 13);
+	iso_now(started);
+	s.lk = lk;
+	s.p = p;
+	s.o = o;
+	s.res = res;
+	s.picked = tn_calloc(p->nn + 1, 1);
+	s.st = tn_calloc(p->nn + 1, sizeof(*s.st));
+	rc = tf_select(p, o->select, s.picked, err);
+	if (rc)
+		goto out;
+	for (k = 0; k < p->nn; k++) {
+		/* a run of models only leaves seeds alone unless they are named */
+		if (s.picked[k] && p->n[k].kind == TF_SEED && !(o->steps & TF_STEP_SEED))
+			s.picked[k] = 0;
+		if (s.picked[k] && p->n[k].kind == TF_MODEL && !(o->steps & (TF_STEP_MODEL | TF_STEP_TEST)))
+			s.picked[k] = 0;
+		s.left += s.picked[k] != 0;
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	th = tn_calloc((size_t)nth, sizeof(*th));
+	for (i = 0; i < nth; i++)
+		pthread_create(&th[i], NULL, worker, &s);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	tn_free(th);
+	if (s.have_fatal) {
+		rc = tn_err_set(err, s.fatal.code, "%s", s.fatal.msg);
+	} else if (o->steps & TF_STEP_TEST) {
+		/* Tests that read other nodes (relationships, singular tests) run
+		 * once everything is built, on their own session. */
+		struct session *ss = NULL;
+		rc = session_open(&ss, lk, err);
+		for (k = 0; !rc && (o->steps & TF_STEP_MODEL) && k < p->nn; k++)
+			if (s.picked[k] && s.st[k] == ST_OK)
+				test_node(&s, ss, k, 2);
+		if (!rc && !o->select)
+			singular_tests(&s, ss);
+		session_close(ss);
+	}
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
+	if (!rc && o->record)
+		rc = record(lk, p, o, res, started, err);
+out:
+	tn_free(s.picked);
+	tn_free(s.st);
+	return rc;
+}
+
+char *tf_dataset_selection(const struct tf_project *p, const char *dataset)
+{
+	struct tn_buf sel = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i, k;
+
+	for (i = 0; i < p->nn; i++) {
+		int hit = 0;
+		for (k = 0; !hit && k < p->n[i].nsources; k++) {
+			char *src = tn_strdup(p->n[i].sources[k]), *dot = strchr(src, '.');
+			json_t *s, *t;
+			const char *d;
+			*dot = '\0';
+			s = json_object_get(p->sources, src);
+			t = json_object_get(json_object_get(s, "tables"), dot + 1);
+			d = json_string_value(json_object_get(json_object_get(t, "meta"), "dataset"));
+			if (!d)
+				d = json_string_value(json_object_get(json_object_get(s, "meta"), "dataset"));
+			hit = d && !strcmp(d, dataset);
+			tn_free(src);
+		}
+		if (hit)
+			tn_buf_addf(&sel, "%s%s+", sel.len ? " " : "", p->n[i].name);
+	}
+	return tn_buf_detach(&sel, NULL);
+}

@@ -1,0 +1,60 @@
+/*
+ * run: building a project's nodes in a lake. Each model or seed is one
+ * snapshot (one BEGIN ... COMMIT through its own session) whose commit
+ * message names the run and the node; independent nodes build in
+ * parallel, one session per worker thread; a node whose upstream failed
+ * is skipped and the rest go on. Tests are queries that return failing
+ * rows. Every run is recorded in the lake, in tarn_meta.runs and
+ * tarn_meta.run_models, so "what did this run change" is a query.
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "base/tn_err.h"
+#include "transform/project.h"
+
+struct lake;
+
+enum tf_step { TF_STEP_SEED = 1, TF_STEP_MODEL = 2, TF_STEP_TEST = 4 };
+
+struct tf_result {
+	char *node;        /* model, seed or test name */
+	char *kind;        /* "seed", "model", "test" */
+	char *status;      /* success, error, skipped, pass, fail */
+	int64_t rows;      /* rows written, failing rows of a test; -1 = none */
+	double seconds;
+	int64_t snapshot;  /* the snapshot it made; -1 = none */
+	char *message;     /* error text, or a sample of failing rows */
+};
+
+struct tf_results {
+	char *run_id;
+	struct tf_result *r;
+	size_t n, alloc;
+	int failed;        /* errors and failed tests */
+};
+
+typedef void tf_event_fn(void *arg, const struct tf_result *r);
+
+struct tf_run_opts {
+	const char *command;   /* "run", "build", "seed", "test", "transform" */
+	const char *select;    /* NULL = everything */
+	unsigned steps;        /* TF_STEP_* */
+	int threads;           /* >= 1 */
+	int full_refresh;
+	int record;            /* write tarn_meta.runs / run_models */
+	tf_event_fn *event;    /* called as each node finishes (any thread, serialised) */
+	void *event_arg;
+};
+
+int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts *o, struct tf_results *res,
+	   struct tn_err *err);
+void tf_results_release(struct tf_results *r);
+
+/* Models downstream of the sources whose `meta: {dataset: D}` is D, as a
+ * selection string ("+a b c" style, owned); NULL when none. */
+char *tf_dataset_selection(const struct tf_project *p, const char *dataset);
+
+#endif
