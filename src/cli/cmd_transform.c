@@ -237,9 +237,10 @@ static int run_steps(struct cli *c, int argc, char **argv, const char *command, 
 	if (want_arg == 1) {
 		sel = tf_dataset_selection(&p, t.dataset);
 		if (!sel) {
+			rc = cli_error("no source of project %s reads dataset '%s' (add meta: {dataset: %s} to the "
+				       "source in the project's YAML)", p.name ? p.name : "", t.dataset, t.dataset);
 			tf_release(&p);
-			return cli_error("no source of project %s reads dataset '%s' (add meta: {dataset: %s} to the "
-					 "source in the project's YAML)", p.name ? p.name : "", t.dataset, t.dataset);
+			return rc;
 		}
 		o.select = sel;
 	}

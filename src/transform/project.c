@@ -60,7 +60,7 @@ static void walk(const char *root, const char *rel, const char *ext, struct name
 			walk(root, sub, ext, out);
 		else if (n > ne && !strcmp(e->d_name + n - ne, ext)) {
 			TN_GROW(out->v, out->alloc, out->n + 1);
-			out->v[out->n++] = tn_strdup(sub);
+			out->v[out->n++] = sub;
 			sub = NULL;
 		}
 		tn_free(sub);

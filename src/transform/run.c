@@ -814,5 +814,9 @@ char *tf_dataset_selection(const struct tf_project *p, const char *dataset)
 		if (hit)
 			tn_buf_addf(&sel, "%s%s+", sel.len ? " " : "", p->n[i].name);
 	}
+	if (!sel.len) {
+		tn_buf_release(&sel);
+		return NULL;
+	}
 	return tn_buf_detach(&sel, NULL);
 }
