@@ -31,6 +31,9 @@ step "tarn load: the raw version into bronze tables, one snapshot"
 step "tarn build: seeds, the silver and gold models and their tests (examples/retail)"
 "$tarn" build --project "$here/examples/retail" --threads 2
 
+step "tarn snapshot: SCD2 history of the customers (snapshots/customers_snapshot.sql)"
+"$tarn" snapshot --project "$here/examples/retail"
+
 step "answers"
 "$tarn" sql <<'SQL'
 SELECT store_name, region, revenue, revenue_per_sqm FROM gold.store_performance ORDER BY revenue DESC LIMIT 5;

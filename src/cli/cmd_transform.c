@@ -11,6 +11,7 @@
 #include "lake/session.h"
 #include "transform/project.h"
 #include "transform/run.h"
+#include "transform/snapshot.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
 #include "base/tn_mem.h"
@@ -70,6 +71,19 @@ const char cli_usage_transform[] =
 	"Build (and test) the models downstream of the sources whose YAML says\n"
 	"meta: {dataset: DATASET}: what to run after `tarn load DATASET`.\n"
 	"\n" RUN_OPTS PROJECT_OPTS;
+
+const char cli_usage_snapshot[] =
+	"usage: tarn snapshot [--select NAME] [--project DIR]\n"
+	"\n"
+	"Run the project's SCD2 snapshots (snapshots/NAME.sql): keep every version\n"
+	"of every row of a query in <target_schema>.NAME with dbt_valid_from,\n"
+	"dbt_valid_to (NULL for the current version), dbt_updated_at, dbt_scd_id\n"
+	"and dbt_is_deleted. Config in the file: {{ config(unique_key='id',\n"
+	"strategy='timestamp', updated_at='updated_at' | strategy='check',\n"
+	"check_cols=['a', 'b'] or 'all', hard_deletes='ignore' | 'invalidate' |\n"
+	"'new_record', target_schema='snapshots') }}. Each snapshot is one commit.\n"
+	"\n"
+	"  --select NAME      only this snapshot\n" PROJECT_OPTS;
 
 const char cli_usage_lineage[] =
 	"usage: tarn lineage MODEL [--mermaid | --dot] [--project DIR]\n"
@@ -280,6 +294,36 @@ int cli_cmd_seed(struct cli *c, int argc, char **argv)
 int cli_cmd_transform(struct cli *c, int argc, char **argv)
 {
 	return run_steps(c, argc, argv, "transform", TF_STEP_MODEL | TF_STEP_TEST, 1);
+}
+
+/* ---- snapshot ---- */
+
+static void snap_event(void *arg, const char *name, const char *error, int64_t rows, double secs)
+{
+	struct cli *c = arg;
+
+	if (error)
+		fprintf(stderr, "tarn: snapshot %s failed: %s\n", name, error);
+	else if (!c->quiet)
+		fprintf(stderr, "  success snapshot %s  (%" PRId64 " rows)  %.2f s\n", name, rows, secs);
+}
+
+int cli_cmd_snapshot(struct cli *c, int argc, char **argv)
+{
+	struct tf_project p;
+	struct topts t;
+	struct tn_err err = TN_ERR_INIT;
+	int failed = 0, rc = parse(c, argc, argv, &t, 0);
+
+	if (rc)
+		return rc;
+	if (load_project(&t, &p, &err))
+		return cli_error_err(&err);
+	rc = tf_snapshot_run(c->session, &p, t.select, snap_event, c, &failed, &err);
+	tf_release(&p);
+	if (rc)
+		return cli_error_err(&err);
+	return failed ? CLI_FAIL : CLI_OK;
 }
 
 /* ---- lineage ---- */

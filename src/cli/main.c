@@ -93,6 +93,8 @@ static const struct cli_cmd commands[] = {
 	{ "seed", cli_cmd_seed, CLI_NEEDS_SESSION, "load the project's seeds/*.csv as tables", cli_usage_seed },
 	{ "transform", cli_cmd_transform, CLI_NEEDS_SESSION, "build the models downstream of a raw dataset",
 	  cli_usage_transform },
+	{ "snapshot", cli_cmd_snapshot, CLI_NEEDS_SESSION, "keep SCD2 history of queries (snapshots/*.sql)",
+	  cli_usage_snapshot },
 	{ "lineage", cli_cmd_lineage, 0, "show what a model reads and what reads it", cli_usage_lineage },
 	{ "project", cli_cmd_project, 0, "start a new project folder", cli_usage_project },
 	{ "gen", cli_cmd_gen, 0, "generate synthetic data (a retail company) as Parquet",
