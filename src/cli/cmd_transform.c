@@ -12,6 +12,7 @@
 #include "transform/project.h"
 #include "transform/run.h"
 #include "transform/snapshot.h"
+#include "transform/docs.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
 #include "base/tn_mem.h"
@@ -84,6 +85,15 @@ const char cli_usage_snapshot[] =
 	"'new_record', target_schema='snapshots') }}. Each snapshot is one commit.\n"
 	"\n"
 	"  --select NAME      only this snapshot\n" PROJECT_OPTS;
+
+const char cli_usage_docs[] =
+	"usage: tarn docs [--out FILE] [--project DIR]\n"
+	"\n"
+	"Write one static HTML page (no network needed) with every model and seed:\n"
+	"description, columns, tests, SQL, its last run, and the lineage graph.\n"
+	"\n"
+	"  --out FILE         where to write it (default: <project>/target/docs/index.html)\n"
+	PROJECT_OPTS;
 
 const char cli_usage_lineage[] =
 	"usage: tarn lineage MODEL [--mermaid | --dot] [--project DIR]\n"
@@ -324,6 +334,47 @@ int cli_cmd_snapshot(struct cli *c, int argc, char **argv)
 	if (rc)
 		return cli_error_err(&err);
 	return failed ? CLI_FAIL : CLI_OK;
+}
+
+/* ---- docs ---- */
+
+int cli_cmd_docs(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_opt opts[] = { { "out", 'o', 1 }, { "project", 0, 1 }, { "vars", 0, 1 } };
+	struct cli_getopt g;
+	struct tf_project p;
+	struct topts t;
+	struct tn_err err = TN_ERR_INIT;
+	const char *out = NULL;
+	char *path;
+	int o;
+
+	memset(&t, 0, sizeof(t));
+	cli_getopt_init(&g, argc, argv, 1, c->cmd);
+	while ((o = cli_getopt(&g, opts, TN_ARRAY_LEN(opts))) != CLI_OPT_END) {
+		if (o == CLI_OPT_ERR)
+			return CLI_USAGE;
+		if (o == CLI_OPT_ARG)
+			return cli_usage_error(c->cmd, "unexpected argument '%s'", g.arg);
+		if (o == 0)
+			out = g.arg;
+		else if (o == 1)
+			t.project = g.arg;
+		else
+			t.vars = g.arg;
+	}
+	if (load_project(&t, &p, &err))
+		return cli_error_err(&err);
+	path = out ? tn_strdup(out) : tn_xprintf("%s/target/docs/index.html", p.root);
+	o = tf_docs_write(&p, c->session, path, &err);
+	tf_release(&p);
+	if (o) {
+		tn_free(path);
+		return cli_error_err(&err);
+	}
+	printf("%s\n", path);
+	tn_free(path);
+	return CLI_OK;
 }
 
 /* ---- lineage ---- */

@@ -203,6 +203,20 @@ test_ok 'lineage in text, mermaid and dot; transform runs what a dataset feeds' 
 	tarn 1 transform nothing && expect_err_has "meta: {dataset: nothing}"
 EOF_
 
+test_ok 'docs: one HTML page with every model, column descriptions, tests, lineage edges and the last run' <<'EOF_'
+	cd "$proj" &&
+	sed -i 's/description: who/description: who <b>\&<\/b>/' models/gold/schema.yml &&
+	tarn 0 docs --out "$tmp/site/index.html" && expect_out "$tmp/site/index.html" &&
+	for m in orders orders_log big_orders customer_totals big_customers countries; do
+		grep -q "id=\"node-$m\"" "$tmp/site/index.html" || { echo "no section for $m"; exit 1; }; done &&
+	grep -q 'data-from="orders" data-to="customer_totals"' "$tmp/site/index.html" &&
+	grep -q 'data-from="countries" data-to="customer_totals"' "$tmp/site/index.html" &&
+	grep -q 'who &lt;b&gt;&amp;&lt;/b&gt;' "$tmp/site/index.html" && ! grep -q 'who <b>' "$tmp/site/index.html" &&
+	grep -q '<span class="test">relationships</span>' "$tmp/site/index.html" &&
+	grep -q 'Last run: status success' "$tmp/site/index.html" &&
+	tarn 0 docs && [ -f "$proj/target/docs/index.html" ]
+EOF_
+
 test_ok 'project init makes a project that runs' <<'EOF_'
 	tarn 0 project init "$tmp/newproj" && [ -f "$tmp/newproj/tarn.yml" ] &&
 	tarn 1 project init "$tmp/newproj" && expect_err_has "exists already" &&
