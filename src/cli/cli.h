@@ -80,7 +80,8 @@ int cli_cmd_lineage(struct cli *c, int argc, char **argv);
 int cli_cmd_project(struct cli *c, int argc, char **argv);
 int cli_cmd_snapshot(struct cli *c, int argc, char **argv);
 int cli_cmd_docs(struct cli *c, int argc, char **argv);
-extern const char cli_usage_snapshot[], cli_usage_docs[];
+int cli_cmd_compile(struct cli *c, int argc, char **argv);
+extern const char cli_usage_snapshot[], cli_usage_docs[], cli_usage_compile[];
 extern const char cli_usage_run[], cli_usage_build[], cli_usage_test[], cli_usage_seed[],
 	cli_usage_transform[], cli_usage_lineage[], cli_usage_project[];
 extern const char cli_usage_gen[];

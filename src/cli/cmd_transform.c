@@ -95,6 +95,14 @@ const char cli_usage_docs[] =
 	"  --out FILE         where to write it (default: <project>/target/docs/index.html)\n"
 	PROJECT_OPTS;
 
+const char cli_usage_compile[] =
+	"usage: tarn compile [--select SEL] [--project DIR] [--vars JSON]\n"
+	"\n"
+	"Print the SQL each selected model runs, rendered, in graph order, as the\n"
+	"statement a first (or full-refresh) run executes. Needs no lake: use it to\n"
+	"check templates, or to run the same SQL elsewhere.\n"
+	"\n" PROJECT_OPTS;
+
 const char cli_usage_lineage[] =
 	"usage: tarn lineage MODEL [--mermaid | --dot] [--project DIR]\n"
 	"\n"
@@ -334,6 +342,54 @@ int cli_cmd_snapshot(struct cli *c, int argc, char **argv)
 	if (rc)
 		return cli_error_err(&err);
 	return failed ? CLI_FAIL : CLI_OK;
+}
+
+/* ---- compile ---- */
+
+int cli_cmd_compile(struct cli *c, int argc, char **argv)
+{
+	struct tf_project p;
+	struct topts t;
+	struct tn_err err = TN_ERR_INIT;
+	char *picked;
+	size_t k;
+	int rc = parse(c, argc, argv, &t, 0);
+	double t0 = tn_mono();
+
+	if (rc)
+		return rc;
+	if (load_project(&t, &p, &err))
+		return cli_error_err(&err);
+	picked = tn_calloc(p.nn + 1, 1);
+	rc = tf_select(&p, t.select, picked, &err);
+	for (k = 0; !rc && k < p.nn; k++) {
+		size_t i = p.order[k];
+		const struct tf_node *n = &p.n[i];
+		struct tf_render_opts ro = { 0 };
+		char *sql = NULL, *rel;
+		if (!picked[i] || n->kind != TF_MODEL || n->mat == TF_EPHEMERAL)
+			continue;
+		rc = tf_render_node(&p, i, &ro, &sql, &err);
+		if (rc)
+			break;
+		rel = tf_relation(&p, i);
+		printf("-- %s (%s)\nCREATE SCHEMA IF NOT EXISTS ", n->path, n->mat == TF_VIEW ? "view" : "table");
+		fflush(stdout);
+		{
+			struct tn_buf b = TN_BUF_INIT(TN_BUF_NOMAX);
+			tn_buf_add_sqlid(&b, n->schema);
+			printf("%s;\nCREATE OR REPLACE %s %s AS\n%s;\n\n", b.buf, n->mat == TF_VIEW ? "VIEW" : "TABLE",
+			       rel, sql);
+			tn_buf_release(&b);
+		}
+		tn_free(rel);
+		tn_free(sql);
+	}
+	tn_free(picked);
+	if (!rc && !c->quiet)
+		fprintf(stderr, "tarn: compiled %zu nodes in %.3f s\n", p.nn, tn_mono() - t0);
+	tf_release(&p);
+	return rc ? cli_error_err(&err) : CLI_OK;
 }
 
 /* ---- docs ---- */

@@ -95,6 +95,7 @@ static const struct cli_cmd commands[] = {
 	  cli_usage_transform },
 	{ "snapshot", cli_cmd_snapshot, CLI_NEEDS_SESSION, "keep SCD2 history of queries (snapshots/*.sql)",
 	  cli_usage_snapshot },
+	{ "compile", cli_cmd_compile, 0, "print the rendered SQL of the project's models", cli_usage_compile },
 	{ "docs", cli_cmd_docs, CLI_NEEDS_SESSION, "write a static HTML page documenting the project",
 	  cli_usage_docs },
 	{ "lineage", cli_cmd_lineage, 0, "show what a model reads and what reads it", cli_usage_lineage },

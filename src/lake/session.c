@@ -75,6 +75,7 @@ int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 	*out = NULL;
 	s->lk = lk;
 	s->mirror_snap = -1;
+	s->last_commit = -1;
 	s->retry = tn_calloc(1, sizeof(*s->retry));
 	s->retry->rng = (uint64_t)tn_now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
 	tn_buf_init(&s->changes, TN_BUF_NOMAX);
@@ -363,6 +364,8 @@ static int commit_write(struct session *s, struct tn_err *err)
 	char now[40];
 	int rc;
 
+	s->last_commit = -1;
+
 	if (!s->wtxn)
 		return 0;
 	if (s->changes.len == 0) {
@@ -406,8 +409,14 @@ static int commit_write(struct session *s, struct tn_err *err)
 		return rc;
 	}
 	sess_crashpoint("after_catalog_commit");
+	s->last_commit = s->new_snap;
 	end_write(s, 1);
 	return 0;
+}
+
+int64_t session_last_commit(const struct session *s)
+{
+	return s->last_commit;
 }
 
 void session_set_commit_info(struct session *s, const char *author, const char *message,

@@ -36,6 +36,10 @@ int session_exec(struct session *s, const char *sql, struct duck_result **res, s
 void session_set_commit_info(struct session *s, const char *author, const char *message,
 			     const char *extra);
 
+/* The id of the snapshot this session's last commit made, or -1 (none
+ * yet, or the last statement changed nothing). */
+int64_t session_last_commit(const struct session *s);
+
 /* 1 while a BEGIN ... COMMIT transaction is open. */
 int session_in_txn(const struct session *s);
 /* The session's DuckDB (for tools that need to run plain DuckDB SQL). */

@@ -20,6 +20,7 @@ struct session {
 	int wtxn;               /* a catalog write transaction is open */
 	struct lk_snap base;    /* latest snapshot when the write began */
 	int64_t new_snap;       /* id the commit will get */
+	int64_t last_commit;    /* the snapshot this session last made, or -1 */
 	int64_t next_catalog_id, next_file_id;
 	int schema_changed;
 	struct tn_buf changes;  /* changes_made entries, comma separated */

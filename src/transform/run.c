@@ -89,20 +89,6 @@ static int query_int(struct session *ss, const char *sql, int64_t *out, struct t
 	return exec_sql(ss, sql, out, err);
 }
 
-static int64_t last_snapshot(struct session *ss, const char *msg)
-{
-	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct tn_err e = TN_ERR_INIT;
-	int64_t n = -1;
-
-	tn_buf_adds(&q, "SELECT max(snapshot_id) FROM tarn_snapshots() WHERE commit_message = ");
-	tn_buf_add_sqlstr(&q, msg);
-	if (query_int(ss, q.buf, &n, &e))
-		n = -1;
-	tn_buf_release(&q);
-	return n;
-}
-
 static int table_exists(struct session *ss, const struct tf_node *n, int *yes, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
@@ -216,7 +202,10 @@ static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, c
 	return rc;
 }
 
-/* The statement that builds node i; *kind_out says what it did. */
+/* The statement that builds node i. An incremental run first stages its
+ * new rows in a DuckDB temp table: when there are none, nothing is
+ * written (q stays empty), and a merge reads the staged rows, not the
+ * model's query, so the query runs once. */
 static int build_sql(struct session *ss, const struct tf_project *p, size_t i, int full_refresh,
 		     struct tn_buf *q, struct tn_err *err)
 {
@@ -239,6 +228,22 @@ static int build_sql(struct session *ss, const struct tf_project *p, size_t i, i
 	ro.incremental = exists;
 	if (!rc)
 		rc = tf_render_node(p, i, &ro, &sql, err);
+	if (!rc && exists) {
+		struct tn_buf st = TN_BUF_INIT(TN_BUF_NOMAX);
+		int64_t fresh = 0;
+		tn_buf_addf(&st, "CREATE OR REPLACE TEMP TABLE __tarn_inc AS %s", sql);
+		rc = exec_sql(ss, st.buf, NULL, err);
+		if (!rc)
+			rc = exec_sql(ss, "SELECT count(*) FROM temp.main.__tarn_inc", &fresh, err);
+		tn_buf_release(&st);
+		tn_free(sql);
+		sql = tn_strdup("SELECT * FROM temp.main.__tarn_inc");
+		if (!rc && fresh <= 0) {
+			tn_free(sql);
+			tn_free(rel);
+			return 0;   /* nothing new */
+		}
+	}
 	if (!rc) {
 		if (n->mat == TF_VIEW)
 			tn_buf_addf(q, "CREATE OR REPLACE VIEW %s AS %s", rel, sql);
@@ -276,9 +281,11 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 	tn_buf_reset(&q);
 	if (!rc)
 		rc = build_sql(ss, p, i, s->o->full_refresh, &q, err);
-	if (!rc)
+	if (!rc && q.len)
 		rc = exec_sql(ss, q.buf, rows, err);
-	if (!rc && n->mat != TF_VIEW && !strncmp(q.buf, "CREATE", 6)) {
+	else if (!rc)
+		*rows = 0;   /* an incremental model with nothing new */
+	if (!rc && n->mat != TF_VIEW && q.len && !strncmp(q.buf, "CREATE", 6)) {
 		/* CREATE ... AS reports no count: ask the table (metadata only) */
 		char *rel = tf_relation(p, i);
 		tn_buf_reset(&q);
@@ -294,7 +301,7 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 		struct tn_err ignore = TN_ERR_INIT;
 		session_exec(ss, "ROLLBACK", NULL, &ignore);
 	} else {
-		*snap = last_snapshot(ss, msg);
+		*snap = session_last_commit(ss);
 		if (n->mat == TF_VIEW)
 			*rows = -1;
 	}
