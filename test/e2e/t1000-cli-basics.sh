@@ -46,7 +46,7 @@ test_ok 'unknown command: exit 2 with did you mean' <<'EOF'
 	expect_rc 2 "$TARN" sqll &&
 	expect_err_has "tarn: error: unknown command 'sqll'" &&
 	expect_err_has "did you mean 'sql'" &&
-	expect_rc 2 "$TARN" snapshot &&
+	expect_rc 2 "$TARN" snapshotz &&
 	expect_err_has "did you mean 'snapshots'" &&
 	expect_rc 2 "$TARN" desc &&
 	expect_err_has "did you mean 'describe'" &&
