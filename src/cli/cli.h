@@ -70,6 +70,8 @@ int cli_cmd_catalog_migrate(struct cli *c, int argc, char **argv);   /* cmd_cata
 extern const char cli_usage_export[], cli_usage_catalog[], cli_usage_tools[];
 int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
 int cli_cmd_gen(struct cli *c, int argc, char **argv);      /* cmd_gen.c */
+int cli_cmd_serve(struct cli *c, int argc, char **argv);    /* cmd_serve.c */
+extern const char cli_usage_serve[];
 /* cmd_transform.c */
 int cli_cmd_run(struct cli *c, int argc, char **argv);
 int cli_cmd_build(struct cli *c, int argc, char **argv);
