@@ -104,7 +104,7 @@ const char cli_usage_compile[] =
 	"\n" PROJECT_OPTS;
 
 const char cli_usage_lineage[] =
-	"usage: tarn lineage MODEL [--mermaid | --dot] [--project DIR]\n"
+	"usage: tarn lineage MODEL [--mermaid | --dot | --format mermaid|dot] [--project DIR]\n"
 	"\n"
 	"Print what MODEL reads (upstream, with sources) and what reads it\n"
 	"(downstream); --mermaid and --dot print the graph around it instead.\n"
@@ -156,7 +156,12 @@ static int parse(struct cli *c, int argc, char **argv, struct topts *t, int want
 			break;
 		case 4: t->full_refresh = 1; break;
 		case 5:
-			if (cli_set_format(c, g.arg) != CLI_OK)
+			/* lineage draws graphs: --format mermaid|dot is --mermaid|--dot */
+			if (want_arg == 2 && !strcmp(g.arg, "mermaid"))
+				t->mermaid = 1;
+			else if (want_arg == 2 && !strcmp(g.arg, "dot"))
+				t->dot = 1;
+			else if (cli_set_format(c, g.arg) != CLI_OK)
 				return CLI_USAGE;
 			break;
 		case 6: t->mermaid = 1; break;
@@ -486,9 +491,14 @@ int cli_cmd_lineage(struct cli *c, int argc, char **argv)
 				printf(t.mermaid ? "  %s --> %s\n" : "  \"%s\" -> \"%s\";\n", p.n[j].name, p.n[i].name);
 			}
 			if (up[i])
-				for (k = 0; k < p.n[i].nsources; k++)
-					printf(t.mermaid ? "  %s[(%s)] --> %s\n" : "  \"%s\" -> \"%s\";\n",
-					       p.n[i].sources[k], p.n[i].sources[k], p.n[i].name);
+				for (k = 0; k < p.n[i].nsources; k++) {
+					/* mermaid draws a source as a cylinder; dot has one name per node */
+					if (t.mermaid)
+						printf("  %s[(%s)] --> %s\n", p.n[i].sources[k], p.n[i].sources[k],
+						       p.n[i].name);
+					else
+						printf("  \"%s\" -> \"%s\";\n", p.n[i].sources[k], p.n[i].name);
+				}
 		}
 		if (t.mermaid)
 			printf("  style %s stroke-width:3px\n", p.n[self].name);

@@ -463,6 +463,10 @@ static int table_view(struct session *s, const char *schema, const char *name, i
 		}
 	}
 out:
+	if (rc) {
+		tn_free(*view);
+		*view = NULL;
+	}
 	tn_buf_release(&q);
 	meta_table_free(t);
 	return rc;

@@ -10,6 +10,7 @@
 #include "base/compat.h"
 #include "server/server.h"
 #include "engine/duck.h"
+#include "ingest/ingest.h"
 #include "lake/lake.h"
 #include "lake/session.h"
 #include "base/tn_buf.h"
@@ -90,6 +91,14 @@ static const char openapi[] =
 	"{\"200\":{\"description\":\"a Result\"}}}},"
 	"\"/v1/snapshots\":{\"get\":{\"summary\":\"Snapshots of the lake\",\"responses\":{\"200\":{\"description\":"
 	"\"a Result\"}}}},"
+	"\"/v1/tables/{table}\":{\"get\":{\"summary\":\"Columns of SCHEMA.TABLE: types, comments\",\"parameters\":"
+	"[{\"name\":\"table\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],"
+	"\"responses\":{\"200\":{\"description\":\"a Result\"}}}},"
+	"\"/v1/tables/{table}/snapshots\":{\"get\":{\"summary\":\"Snapshots that touched SCHEMA.TABLE\",\"parameters\":"
+	"[{\"name\":\"table\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],"
+	"\"responses\":{\"200\":{\"description\":\"a Result\"}}}},"
+	"\"/v1/datasets\":{\"get\":{\"summary\":\"Raw datasets and their versions\",\"responses\":"
+	"{\"200\":{\"description\":\"{versions: [...]}\"}}}},"
 	"\"/metrics\":{\"get\":{\"summary\":\"Prometheus metrics\",\"security\":[],\"responses\":{\"200\":"
 	"{\"description\":\"text\"}}}},"
 	"\"/openapi.json\":{\"get\":{\"summary\":\"This description\",\"security\":[],\"responses\":{\"200\":"
@@ -473,6 +482,9 @@ static enum MHD_Result metrics(struct srv *s, struct MHD_Connection *c)
 
 /* ---- routing ---- */
 
+static enum MHD_Result datasets(struct srv *s, struct MHD_Connection *c);
+static enum MHD_Result one_table(struct srv *s, struct MHD_Connection *c, const char *rest);
+
 static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char *url, const char *method,
 			     struct req *rq, const char **who)
 {
@@ -502,7 +514,75 @@ static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char
 	if (!strcmp(url, "/v1/snapshots"))
 		return get ? run_sql(s, c, ROLE_READER, "SELECT * FROM tarn_snapshots() ORDER BY snapshot_id", 0)
 			   : send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use GET");
+	if (!strcmp(url, "/v1/datasets"))
+		return get ? datasets(s, c) : send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use GET");
+	if (!strncmp(url, "/v1/tables/", 11))
+		return get ? one_table(s, c, url + 11) : send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use GET");
 	return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint (see /openapi.json)");
+}
+
+/* GET /v1/datasets: the raw zone, every version. */
+static enum MHD_Result datasets(struct srv *s, struct MHD_Connection *c)
+{
+	struct ingest_listing l;
+	struct tn_err err = TN_ERR_INIT;
+	json_t *a;
+	size_t i;
+
+	if (ingest_list(s->lk, 1, &l, &err))
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "raw_zone", err.msg);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I}", "dataset", l.e[i].dataset,
+						   "version", l.e[i].version, "created", l.e[i].created ? l.e[i].created : "",
+						   "source", l.e[i].source ? l.e[i].source : "", "latest", l.e[i].latest,
+						   "files", (json_int_t)l.e[i].nfiles, "bytes", (json_int_t)l.e[i].bytes));
+	ingest_listing_release(&l);
+	return send_json(c, MHD_HTTP_OK, json_pack("{s:o}", "versions", a));
+}
+
+/* GET /v1/tables/{schema}.{table}[/snapshots]: its columns (with comments
+ * and types), or the snapshots that touched it. The name only ever
+ * reaches SQL as a quoted literal. */
+static enum MHD_Result one_table(struct srv *s, struct MHD_Connection *c, const char *rest)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	const char *slash = strchr(rest, '/');
+	char *name = slash ? tn_strndup(rest, (size_t)(slash - rest)) : tn_strdup(rest);
+	enum MHD_Result rc;
+
+	if (!*name || strlen(name) > 512 || strchr(name, '\'') || (slash && strcmp(slash, "/snapshots"))) {
+		tn_free(name);
+		return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "use /v1/tables/SCHEMA.TABLE[/snapshots]");
+	}
+	if (slash) {
+		tn_buf_adds(&q, "SELECT snapshot_id, snapshot_time, author, commit_message, changes FROM tarn_snapshots() "
+			    "WHERE changes LIKE '%' || (SELECT CAST(table_id AS VARCHAR) FROM tarn_tables() WHERE "
+			    "schema_name || '.' || table_name = ");
+		tn_buf_add_sqlstr(&q, name);
+		tn_buf_adds(&q, ") || '%' ORDER BY snapshot_id");
+	} else {
+		tn_buf_adds(&q, "SELECT * FROM tarn_columns(");
+		tn_buf_add_sqlstr(&q, name);
+		tn_buf_adds(&q, ")");
+	}
+	{
+		struct tn_err err = TN_ERR_INIT;
+		struct duck_result *r = NULL;
+		struct session *ss = worker_session(s, 1, &err);
+		if (!ss)
+			rc = send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", err.msg);
+		else if (session_exec(ss, q.buf, &r, &err))
+			rc = send_error(c, MHD_HTTP_BAD_REQUEST, "sql_error", err.msg);
+		else if (!slash && duck_result_nrows(r) == 0)
+			rc = send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such table (see GET /v1/tables)");
+		else
+			rc = send_result(s, c, r, 0);
+		duck_result_free(r);
+	}
+	tn_buf_release(&q);
+	tn_free(name);
+	return rc;
 }
 
 static void account(struct srv *s, unsigned status, double secs)

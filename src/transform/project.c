@@ -67,7 +67,9 @@ static void walk(const char *root, const char *rel, const char *ext, struct name
 		tn_free(full);
 	}
 	closedir(d);
-	qsort(out->v, out->n, sizeof(char *), cmp_str);
+	/* qsort(NULL, 0, ...) is undefined: an empty folder has no list yet */
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
 }
 
 int tf_find_root(const char *dir, char **root, struct tn_err *err)

@@ -89,13 +89,17 @@ static int query_int(struct session *ss, const char *sql, int64_t *out, struct t
 	return exec_sql(ss, sql, out, err);
 }
 
-static int table_exists(struct session *ss, const struct tf_node *n, int *yes, struct tn_err *err)
+/* Whether the node's relation exists as a `kind` ('table' or 'view'). */
+static int object_exists(struct session *ss, const struct tf_node *n, const char *kind, int *yes,
+			 struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	int64_t c = 0;
 	int rc;
 
-	tn_buf_adds(&q, "SELECT count(*) FROM tarn_tables() WHERE kind = 'table' AND lower(schema_name) = lower(");
+	tn_buf_adds(&q, "SELECT count(*) FROM tarn_tables() WHERE kind = ");
+	tn_buf_add_sqlstr(&q, kind);
+	tn_buf_adds(&q, " AND lower(schema_name) = lower(");
 	tn_buf_add_sqlstr(&q, n->schema);
 	tn_buf_adds(&q, ") AND lower(table_name) = lower(");
 	tn_buf_add_sqlstr(&q, n->name);
@@ -104,6 +108,35 @@ static int table_exists(struct session *ss, const struct tf_node *n, int *yes, s
 	*yes = c > 0;
 	tn_buf_release(&q);
 	return rc;
+}
+
+static int table_exists(struct session *ss, const struct tf_node *n, int *yes, struct tn_err *err)
+{
+	return object_exists(ss, n, "table", yes, err);
+}
+
+/* CREATE OR REPLACE replaces only its own kind: a model that changed
+ * from view to table (or back) drops the old object first, in its build's
+ * transaction, so readers never see it missing. Asked before BEGIN: the
+ * lake's tarn_tables() inside a transaction that then replaces a table
+ * makes later reads of that table fail. *drop is the DROP, or NULL. */
+static int drop_other_kind(struct session *ss, const struct tf_project *p, size_t i, char **drop,
+			   struct tn_err *err)
+{
+	const struct tf_node *n = &p->n[i];
+	int to_view = n->kind == TF_MODEL && n->mat == TF_VIEW, yes = 0, rc;
+	char *rel;
+
+	*drop = NULL;
+	if (n->kind == TF_MODEL && n->mat == TF_EPHEMERAL)
+		return 0;
+	rc = object_exists(ss, n, to_view ? "table" : "view", &yes, err);
+	if (rc || !yes)
+		return rc;
+	rel = tf_relation(p, i);
+	*drop = tn_xprintf("DROP %s %s", to_view ? "TABLE" : "VIEW", rel);
+	tn_free(rel);
+	return 0;
 }
 
 /* COMMENT ON for the node's description and column descriptions. */
@@ -267,20 +300,24 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 	const struct tf_node *n = &p->n[i];
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	char *msg = tn_xprintf("tarn %s %s %s %s", s->o->command, s->res->run_id,
-			       n->kind == TF_SEED ? "seed" : "model", n->name);
+			       n->kind == TF_SEED ? "seed" : "model", n->name), *drop = NULL;
 	int rc;
 
 	*rows = -1;
 	*snap = -1;
+	rc = drop_other_kind(ss, p, i, &drop, err);
 	tn_buf_adds(&q, "CREATE SCHEMA IF NOT EXISTS ");
 	tn_buf_add_sqlid(&q, n->schema);
 	session_set_commit_info(ss, "tarn", msg, NULL);
-	rc = exec_sql(ss, "BEGIN", NULL, err);
+	if (!rc)
+		rc = exec_sql(ss, "BEGIN", NULL, err);
 	if (!rc)
 		rc = exec_sql(ss, q.buf, NULL, err);
 	tn_buf_reset(&q);
 	if (!rc)
 		rc = build_sql(ss, p, i, s->o->full_refresh, &q, err);
+	if (!rc && drop)
+		rc = exec_sql(ss, drop, NULL, err);
 	if (!rc && q.len)
 		rc = exec_sql(ss, q.buf, rows, err);
 	else if (!rc)
@@ -305,6 +342,7 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 		if (n->mat == TF_VIEW)
 			*rows = -1;
 	}
+	tn_free(drop);
 	tn_free(msg);
 	tn_buf_release(&q);
 	return rc;
@@ -317,8 +355,22 @@ struct test {
 	char *sql;   /* returns the failing rows */
 };
 
+/* Two tests of one kind on one column (accepted_values twice) would share
+ * a name, and their results could not be told apart: the later ones get
+ * #2, #3, ... ('#' as no column name made with '_' can end that way) */
 static void add_test(struct test **t, size_t *n, char *name, char *sql)
 {
+	size_t k, same = 0, len = strlen(name);
+
+	for (k = 0; k < *n; k++)
+		if (!strncmp((*t)[k].name, name, len) &&
+		    ((*t)[k].name[len] == '\0' || (*t)[k].name[len] == '#'))
+			same++;
+	if (same) {
+		char *renamed = tn_xprintf("%s#%zu", name, same + 1);
+		tn_free(name);
+		name = renamed;
+	}
 	*t = tn_realloc(*t, (*n + 1) * sizeof(**t));
 	(*t)[*n].name = name;
 	(*t)[*n].sql = sql;
@@ -391,7 +443,7 @@ static int node_tests(const struct tf_project *p, size_t i, int which, struct te
 						free(s);
 				}
 				if (!json_array_size(vals))
-					rc = tn_err_set(err, TN_EINVAL, "accepted_values on %s.%s has no values:", n->name, col);
+					rc = tn_err_set(err, TN_EINVAL, "accepted_values on %s.%s has no values", n->name, col);
 				tn_buf_addf(&q, ") GROUP BY %s", id.buf);
 			} else if (kind && !strcmp(kind, "relationships")) {
 				const char *to = json_string_value(json_object_get(args, "to"));
@@ -445,8 +497,10 @@ static char *sample(struct duck_result *r)
 	return tn_buf_detach(&b, NULL);
 }
 
-/* Run one test: pass when the query returns no row. */
-static void run_test(struct sched *s, struct session *ss, const struct test *t)
+/* Run one test: pass when the query returns no row. Returns 1 when it
+ * failed or could not run, so a caller judges its own tests and not the
+ * shared failure count, which other workers move at the same time. */
+static int run_test(struct sched *s, struct session *ss, const struct test *t)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct tn_err err = TN_ERR_INIT;
@@ -471,6 +525,7 @@ static void run_test(struct sched *s, struct session *ss, const struct test *t)
 	pthread_mutex_unlock(&s->mu);
 	tn_free(smp);
 	tn_buf_release(&q);
+	return rc || n;
 }
 
 static void free_tests(struct test *t, size_t n)
@@ -487,7 +542,7 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 {
 	struct test *t = NULL;
 	struct tn_err err = TN_ERR_INIT;
-	size_t nt = 0, k, before;
+	size_t nt = 0, k;
 	int bad = 0;
 
 	if (node_tests(s->p, i, which, &t, &nt, &err)) {
@@ -497,15 +552,8 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 		free_tests(t, nt);
 		return 1;
 	}
-	for (k = 0; k < nt; k++) {
-		pthread_mutex_lock(&s->mu);
-		before = s->res->failed;
-		pthread_mutex_unlock(&s->mu);
-		run_test(s, ss, &t[k]);
-		pthread_mutex_lock(&s->mu);
-		bad |= (size_t)s->res->failed > before;
-		pthread_mutex_unlock(&s->mu);
-	}
+	for (k = 0; k < nt; k++)
+		bad |= run_test(s, ss, &t[k]);
 	free_tests(t, nt);
 	return bad;
 }
@@ -594,8 +642,11 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 			   "ephemeral: inlined into its dependents" : NULL);
 	pthread_mutex_unlock(&s->mu);
 	bad = rc != 0;
+	/* A failing test stops what a build would make from the model; `tarn
+	 * test` builds nothing, so it runs every test of every model. */
 	if (!rc && (s->o->steps & TF_STEP_TEST) && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL))
-		bad = test_node(s, ss, i, (s->o->steps & TF_STEP_MODEL) ? 1 : 3);
+		bad = test_node(s, ss, i, (s->o->steps & TF_STEP_MODEL) ? 1 : 3) &&
+		      (s->o->steps & TF_STEP_MODEL);
 	pthread_mutex_lock(&s->mu);
 	s->st[i] = bad ? ST_BAD : ST_OK;
 	s->left--;
@@ -647,13 +698,18 @@ static void *worker(void *arg)
 
 /* ---- history ---- */
 
+/* UTC with milliseconds: runs a second apart or less still sort by
+ * started_at. */
 static void iso_now(char out[32])
 {
-	time_t t = time(NULL);
+	struct timespec ts;
 	struct tm tm;
+	size_t len;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(out, 24, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out + len, 8, ".%03d", (int)(ts.tv_nsec / 1000000L % 1000));
 }
 
 static int record(struct lake *lk, const struct tf_project *p, const struct tf_run_opts *o,

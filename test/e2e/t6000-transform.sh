@@ -6,11 +6,7 @@
 # failing, a singular test, template errors with file and line, selectors,
 # ephemeral models, vars, seeds, comments from YAML and the run history.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
-proj="$tmp/proj"
-tarn() { expect_rc "$1" "$TARN" --lake "$lake" "${@:2}"; }
-q() { "$TARN" --lake "$lake" sql --format csv -c "$1" | tail -n +2; }
-put() { mkdir -p "$(dirname "$proj/$1")"; cat >"$proj/$1"; }
+. "$(dirname "$0")/lib-project.sh"
 
 put tarn.yml <<'EOF'
 name: t

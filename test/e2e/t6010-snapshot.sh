@@ -4,10 +4,7 @@
 # timestamp and the check strategies; a run with no change adds nothing; each
 # run of a snapshot is one commit; bad configs are refused, naming the file.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
-proj="$tmp/proj"
-tarn() { expect_rc "$1" "$TARN" --lake "$lake" "${@:2}"; }
-q() { "$TARN" --lake "$lake" sql --format csv -c "$1" | tail -n +2; }
+. "$(dirname "$0")/lib-project.sh"
 snap() { cd "$proj" && "$TARN" --lake "$lake" -q snapshot "$@"; }
 mkdir -p "$proj/snapshots" "$proj/models"
 printf 'name: s\n' >"$proj/tarn.yml"

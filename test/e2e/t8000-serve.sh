@@ -52,6 +52,12 @@ EOF_
 test_ok 'catalog endpoints, OpenAPI, docs and metrics' <<'EOF_'
 	[ "$(call r-secret-1 GET /v1/tables)" = 200 ] && jq_py '[r[1] for r in d["rows"]] == ["t"]' &&
 	[ "$(call r-secret-1 GET /v1/snapshots)" = 200 ] && jq_py 'len(d["rows"]) >= 3' &&
+	[ "$(call r-secret-1 GET /v1/tables/main.t)" = 200 ] && jq_py '[r[3] for r in d["rows"]] == ["i", "s"]' &&
+	[ "$(call r-secret-1 GET /v1/tables/main.t/snapshots)" = 200 ] && jq_py 'len(d["rows"]) >= 2' &&
+	[ "$(call r-secret-1 GET "/v1/tables/main.t'%20OR%20'1")" = 404 ] &&
+	[ "$(call r-secret-1 GET /v1/tables/main.nosuch)" = 404 ] &&
+	[ "$(call r-secret-1 GET /v1/datasets)" = 200 ] && jq_py 'd["versions"] == []' &&
+	[ "$(call "" GET /v1/datasets)" = 401 ] &&
 	[ "$(call "" GET /openapi.json)" = 200 ] && jq_py 'd["openapi"].startswith("3.") and "/v1/query" in d["paths"]' &&
 	[ "$(call "" GET /docs)" = 200 ] && grep -q "openapi.json" "$tmp/body" &&
 	[ "$(call "" GET /metrics)" = 200 ] && grep -q '^tarn_queries_total [1-9]' "$tmp/body" &&
