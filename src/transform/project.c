@@ -6,6 +6,7 @@
 #include "transform/project.h"
 #include "transform/tmpl.h"
 #include "transform/yamljson.h"
+#include "ingest/ingest.h"
 #include "base/tn_buf.h"
 #include "base/tn_fs.h"
 #include "base/tn_mem.h"
@@ -38,38 +39,30 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Files under root/rel ending in `ext`, as paths relative to root. */
+/* Files under root/rel ending in `ext`, as paths relative to root, sorted;
+ * hidden files and folders are left out. The walk is the raw zone's
+ * (ingest_files): one way to list a tree. */
 static void walk(const char *root, const char *rel, const char *ext, struct names *out)
 {
-	char *dir = tn_xprintf("%s/%s", root, rel);
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	char *dir = tn_xprintf("%s/%s", root, rel), **files = NULL;
+	struct tn_err ignore = TN_ERR_INIT;
+	size_t n = 0, i, ne = strlen(ext);
 
-	tn_free(dir);
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char *sub, *full;
-		struct stat st;
-		size_t n = strlen(e->d_name), ne = strlen(ext);
-		if (e->d_name[0] == '.')
-			continue;
-		sub = tn_xprintf("%s/%s", rel, e->d_name);
-		full = tn_xprintf("%s/%s", root, sub);
-		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-			walk(root, sub, ext, out);
-		else if (n > ne && !strcmp(e->d_name + n - ne, ext)) {
-			TN_GROW(out->v, out->alloc, out->n + 1);
-			out->v[out->n++] = sub;
-			sub = NULL;
+	if (tn_fs_is_dir(dir) && !ingest_files(dir, &files, &n, &ignore)) {
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(files[i]);
+			int hidden = files[i][0] == '.' || strstr(files[i], "/.") != NULL;
+			if (!hidden && len > ne && !strcmp(files[i] + len - ne, ext)) {
+				TN_GROW(out->v, out->alloc, out->n + 1);
+				out->v[out->n++] = tn_xprintf("%s/%s", rel, files[i]);
+			}
+			tn_free(files[i]);
 		}
-		tn_free(sub);
-		tn_free(full);
+		tn_free(files);
 	}
-	closedir(d);
-	/* qsort(NULL, 0, ...) is undefined: an empty folder has no list yet */
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	tn_free(dir);
 }
 
 int tf_find_root(const char *dir, char **root, struct tn_err *err)

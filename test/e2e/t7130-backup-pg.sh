@@ -8,13 +8,7 @@
 # database (--to URI) and into SQLite (--to sqlite).
 . "$(dirname "$0")/lib-cli.sh"
 src=${TARN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PGBIN=/usr/lib/postgresql/15/bin
-pgdir=$(mktemp -d "${TMPDIR:-/tmp}/tarn-pg.XXXXXX") && chmod 755 "$pgdir"
-[ -x "$PGBIN/initdb" ] || { echo "PostgreSQL 15 is missing: run scripts/setup.sh"; echo "0 passed, 1 failed"; exit 1; }
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url=$(bash "$src/scripts/pg.sh" start "$pgdir" "$port") || { echo "PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
-trap 'bash "$src/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1; rm -rf "$tmp" "$pgdir"' EXIT
-base=${url%/*}
+. "$(dirname "$0")/lib-pg.sh"
 lake="$tmp/lake"
 bk="$lake/backups/catalog"
 tarn() { expect_rc "$1" "$TARN" --lake "$lake" "${@:2}"; }
