@@ -67,3 +67,16 @@ int tn_strieq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
 }
+
+void tn_hex(const void *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *d = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

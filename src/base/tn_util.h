@@ -15,5 +15,7 @@ double tn_mono(void);
 int tn_parse_int64(const char *s, int64_t *out, const char *what, struct tn_err *err);
 /* Case-insensitive ASCII comparison. */
 int tn_strieq(const char *a, const char *b);
+/* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
+void tn_hex(const void *p, size_t n, char *out);
 
 #endif

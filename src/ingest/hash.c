@@ -1,5 +1,6 @@
 /* hash.c: SHA-256 through OpenSSL's EVP interface. */
 #include "base/compat.h"
+#include "base/tn_util.h"
 #include "ingest/hash.h"
 #include "base/tn_mem.h"
 
@@ -30,25 +31,13 @@ void hash_add(struct hash *h, const void *p, size_t n)
 	EVP_DigestUpdate(h->ctx, p, n);
 }
 
-static void to_hex(const unsigned char *d, unsigned n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void hash_end(struct hash *h, char out[HASH_HEX_LEN])
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 
 	EVP_DigestFinal_ex(h->ctx, d, &n);
-	to_hex(d, n, out);
+	tn_hex(d, n, out);
 	hash_free(h);
 }
 

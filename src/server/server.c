@@ -119,12 +119,11 @@ static const char docs_html[] =
 char *server_hash_token(const char *token)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 	char *hex = tn_calloc(HASH_HEX, 1);
 
 	EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	tn_hex(md, n < 32 ? n : 32, hex);
 	return hex;
 }
 

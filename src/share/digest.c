@@ -3,6 +3,7 @@
  * cost of hashing close to the cost of the hash functions themselves.
  */
 #include "base/compat.h"
+#include "base/tn_util.h"
 #include "share/digest.h"
 #include "base/tn_mem.h"
 
@@ -14,18 +15,6 @@
 #include <xxhash.h>
 
 #define CHUNK (1 << 20)
-
-static void to_hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* Feed the whole of fd to the hashes asked for (NULL ones are skipped). */
 static int hash_fd(int fd, EVP_MD_CTX *sha, XXH64_state_t *xx, int64_t *size)
@@ -85,7 +74,7 @@ static int finish_hashes(EVP_MD_CTX *sha, XXH64_state_t *xx, struct digest *d)
 	if (sha && EVP_DigestFinal_ex(sha, md, &mdlen) != 1)
 		return -1;
 	if (sha)
-		to_hex(md, mdlen, d->sha256);
+		tn_hex(md, mdlen, d->sha256);
 	if (xx)
 		snprintf(d->xxh64, sizeof(d->xxh64), "%016llx", (unsigned long long)XXH64_digest(xx));
 	return 0;

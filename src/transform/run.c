@@ -171,6 +171,29 @@ static int comments(struct session *ss, const struct tf_project *p, size_t i, st
 	return rc;
 }
 
+enum cols { COLS_PLAIN, COLS_SOURCE, COLS_SET };
+
+/* The column names of result r (one per row), comma separated: "c",
+ * "__tarn_s.c" or "c = __tarn_s.c". */
+static void col_list(struct tn_buf *q, struct duck_result *r, uint64_t nr, enum cols how)
+{
+	uint64_t row;
+
+	for (row = 0; row < nr; row++) {
+		char *c = duck_result_text(r, 0, row);
+		tn_buf_adds(q, row ? ", " : "");
+		if (how != COLS_SOURCE)
+			tn_buf_add_sqlid(q, c);
+		if (how == COLS_SET)
+			tn_buf_adds(q, " = ");
+		if (how != COLS_PLAIN) {
+			tn_buf_adds(q, "__tarn_s.");
+			tn_buf_add_sqlid(q, c);
+		}
+		tn_free(c);
+	}
+}
+
 /* MERGE INTO rel USING (sql) ON key columns: update every other column,
  * insert new keys. The column list is the table's. */
 static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, const char *sql, struct tn_buf *q,
@@ -180,7 +203,7 @@ static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, c
 	struct tn_buf cq = TN_BUF_INIT(TN_BUF_NOMAX), on = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct duck_result *r = NULL;
 	char *rel = tf_relation(p, i), *keys = tn_strdup(n->unique_key), *k, *save = NULL;
-	uint64_t row, nr;
+	uint64_t nr;
 	int rc, first = 1;
 
 	for (k = strtok_r(keys, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
@@ -202,28 +225,11 @@ static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, c
 	nr = rc ? 0 : duck_result_nrows(r);
 	tn_buf_addf(q, "MERGE INTO %s AS __tarn_t USING (%s\n) AS __tarn_s ON %s WHEN MATCHED THEN UPDATE SET ",
 		    rel, sql, on.buf);
-	for (row = 0; row < nr; row++) {
-		char *c = duck_result_text(r, 0, row);
-		tn_buf_adds(q, row ? ", " : "");
-		tn_buf_add_sqlid(q, c);
-		tn_buf_adds(q, " = __tarn_s.");
-		tn_buf_add_sqlid(q, c);
-		tn_free(c);
-	}
+	col_list(q, r, nr, COLS_SET);
 	tn_buf_adds(q, " WHEN NOT MATCHED THEN INSERT (");
-	for (row = 0; row < nr; row++) {
-		char *c = duck_result_text(r, 0, row);
-		tn_buf_adds(q, row ? ", " : "");
-		tn_buf_add_sqlid(q, c);
-		tn_free(c);
-	}
+	col_list(q, r, nr, COLS_PLAIN);
 	tn_buf_adds(q, ") VALUES (");
-	for (row = 0; row < nr; row++) {
-		char *c = duck_result_text(r, 0, row);
-		tn_buf_adds(q, row ? ", __tarn_s." : "__tarn_s.");
-		tn_buf_add_sqlid(q, c);
-		tn_free(c);
-	}
+	col_list(q, r, nr, COLS_SOURCE);
 	tn_buf_adds(q, ")");
 	if (!rc && nr == 0)
 		rc = tn_err_set(err, TN_EINVAL, "%s has no columns to merge into", rel);
