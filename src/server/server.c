@@ -10,6 +10,7 @@
 #include "base/compat.h"
 #include "server/server.h"
 #include "engine/duck.h"
+#include "ingest/hash.h"
 #include "ingest/ingest.h"
 #include "lake/lake.h"
 #include "lake/session.h"
@@ -22,7 +23,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,12 +118,11 @@ static const char docs_html[] =
 
 char *server_hash_token(const char *token)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	char *hex = tn_calloc(HASH_HEX, 1);
+	struct hash *h = hash_new();
+	char *hex = tn_calloc(HASH_HEX_LEN, 1);
 
-	EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-	tn_hex(md, n < 32 ? n : 32, hex);
+	hash_add(h, token, strlen(token));
+	hash_end(h, hex);
 	return hex;
 }
 
