@@ -2,8 +2,9 @@
 # Build tarn and show the whole lab on the embedded default (a lake in a
 # folder, a SQLite catalog): generate a retail company, land it in the raw
 # zone, load it into bronze tables, build the example project (silver and
-# gold models with their tests, each model a snapshot), answer a few
-# questions, and show time travel and the consistency check.
+# gold models with their tests, each model a snapshot), show lineage and
+# write the docs page, answer a few questions, and show time travel, SCD2
+# history and the consistency check.
 #   bash scripts/demo.sh [LAKE_DIR]   (default ./demo-lake)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +12,8 @@ bash "$here/scripts/build.sh"
 tarn="$here/build/tarn"
 lake=${1:-$here/demo-lake}
 data="$lake.data"
-rm -rf "$lake" "$data"
+docs="$lake.docs"
+rm -rf "$lake" "$data" "$docs"
 start=$(date +%s.%N)
 step() { printf '\n== %s\n' "$*"; }
 
@@ -33,6 +35,13 @@ step "tarn build: seeds, the silver and gold models and their tests (examples/re
 
 step "tarn snapshot: SCD2 history of the customers (snapshots/customers_snapshot.sql)"
 "$tarn" snapshot --project "$here/examples/retail"
+
+step "tarn lineage: what customer_lifetime_value is made from (Mermaid; --dot for Graphviz)"
+"$tarn" lineage customer_lifetime_value --project "$here/examples/retail" --format mermaid
+
+step "tarn docs: one static HTML page (models, columns, tests, lineage, last run)"
+"$tarn" docs --project "$here/examples/retail" --out "$docs/index.html"
+echo "open $docs/index.html"
 
 step "answers"
 "$tarn" sql <<'SQL'
@@ -58,6 +67,13 @@ step "time travel: store revenue now and before the correction (AT VERSION => $b
   FROM gold.store_performance AS cur
   JOIN gold.store_performance AS prev AT (VERSION => $before) USING (store_id)
   ORDER BY cur.revenue DESC LIMIT 5"
+
+step "SCD2: customer 7 moves; silver is rebuilt and the snapshot keeps both versions"
+"$tarn" sql -c "UPDATE bronze.customers SET city = 'Reykjavik', updated_at = now() WHERE customer_id = 7 AND valid_to IS NULL"
+"$tarn" run --project "$here/examples/retail" --select stg_customers
+"$tarn" snapshot --project "$here/examples/retail"
+"$tarn" sql -c "SELECT customer_id, city, segment, dbt_valid_from, dbt_valid_to FROM snapshots.customers_snapshot
+  WHERE customer_id = 7 ORDER BY dbt_valid_from"
 
 step "consistency check"
 "$tarn" fsck

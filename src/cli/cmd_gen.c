@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 const char cli_usage_gen[] =
-	"usage: tarn gen retail [--out DIR] [--scale N] [--seed S] [--format FMT]\n"
+	"usage: tarn gen retail [--out DIR] [--scale N] [--seed S] [--threads N] [--format FMT]\n"
 	"\n"
 	"Write a synthetic retail company as Parquet files to DIR (default:\n"
 	"retail-data): customers and stores with SCD2 history (version,\n"
@@ -28,6 +28,8 @@ const char cli_usage_gen[] =
 	"  --out DIR       where the files go (made if missing)\n"
 	"  --scale N       1 = about 1,000 customers and 50,000 sales (default 1)\n"
 	"  --seed S        any integer (default 42)\n"
+	"  --threads N     DuckDB threads (default: all cores); the files are the\n"
+	"                  same whatever N is\n"
 	"  --format FMT    the summary as table, csv, json or jsonl\n";
 
 static int print_report(struct cli *c, struct duck *d, const char *out, const struct gen_report *rep,
@@ -58,14 +60,15 @@ static int print_report(struct cli *c, struct duck *d, const char *out, const st
 int cli_cmd_gen(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "out", 0, 1 }, { "scale", 0, 1 }, { "seed", 0, 1 }, { "format", 0, 1 },
+		{ "out", 0, 1 }, { "scale", 0, 1 }, { "seed", 0, 1 }, { "format", 0, 1 }, { "threads", 0, 1 },
 	};
 	struct cli_getopt g;
 	struct tn_err err = TN_ERR_INIT;
 	struct gen_report rep;
 	struct duck *d = NULL;
 	const char *out = "retail-data", *what = NULL;
-	int64_t scale = 1, seed = 42;
+	struct duck_opts dopts = { NULL, 0, NULL };
+	int64_t scale = 1, seed = 42, threads = 0;
 	int o, rc = CLI_OK;
 	double t0 = tn_mono();
 
@@ -84,11 +87,14 @@ int cli_cmd_gen(struct cli *c, int argc, char **argv)
 			return cli_usage_error(c->cmd, "%s", err.msg);
 		else if (o == 3 && cli_set_format(c, g.arg) != CLI_OK)
 			return CLI_USAGE;
+		else if (o == 4 && (tn_parse_int64(g.arg, &threads, "--threads", &err) || threads < 1 || threads > 1024))
+			return cli_usage_error(c->cmd, "%s", err.msg[0] ? err.msg : "--threads must be between 1 and 1024");
 	}
 	if (!what || strcmp(what, "retail"))
 		return cli_usage_error(c->cmd, "%s", what ? "the only generator is 'retail'" :
 				       "name a generator: tarn gen retail");
-	if (duck_open(&d, NULL, &err) || gen_retail(d, out, scale, seed, &rep, &err)) {
+	dopts.threads = (int)threads;
+	if (duck_open(&d, &dopts, &err) || gen_retail(d, out, scale, seed, &rep, &err)) {
 		duck_close(d);
 		return cli_error_err(&err);
 	}

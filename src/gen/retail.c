@@ -24,10 +24,13 @@ void gen_report_release(struct gen_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Word lists the generator picks from: pick(list, key, i). */
+/* u(key, i): uniform in [0, 1); pick(list, key, i): an element of list;
+ * pop(rank, n): an id for a popularity rank (see sales_sql). */
 static const char macros[] =
 	"CREATE OR REPLACE TEMP MACRO u(k, i) AS (hash(getvariable('gen_seed'), k, i) %% 1000003) / 1000003.0;"
 	"CREATE OR REPLACE TEMP MACRO pick(l, k, i) AS list_element(l, 1 + CAST(floor(u(k, i) * len(l)) AS INTEGER));"
+	"CREATE OR REPLACE TEMP MACRO pop(r, n) AS 1 + (CAST(r AS BIGINT) * 2147483647 + "
+	"CAST(hash(getvariable('gen_seed'), 'pop') %% 1000003 AS BIGINT)) %% n;"
 	"SET VARIABLE gen_seed = %" PRId64 ";";
 
 static const char first_names[] =
@@ -82,23 +85,39 @@ static void stores_sql(struct tn_buf *q, int64_t n)
 		cities, n);
 }
 
+/*
+ * products: a category first (groceries are the most common), then a name
+ * and a price range that fit it. The lists are indexed by category, so
+ * list_element(names, c) is the category's own word list.
+ */
 static void products_sql(struct tn_buf *q, int64_t n)
 {
 	tn_buf_addf(q,
-		"SELECT i AS product_id, pick(['Coffee','Tea','Bread','Cheese','Apples','Pasta','Olive Oil','Soap',"
-		"'Shampoo','Batteries','Notebook','Socks'], 'pname', i) || ' ' || pick(['Classic','Organic','Premium',"
-		"'Mini','Family','Eco'], 'pvar', i) || ' #' || i AS product_name, "
-		"pick(['Grocery','Grocery','Grocery','Household','Personal Care','Stationery','Apparel'], 'cat', i) AS category, "
+		"WITH p AS (SELECT i, pick([1, 1, 1, 2, 3, 4, 5], 'cat', i) AS c FROM range(1, %" PRId64 " + 1) r(i)) "
+		"SELECT i AS product_id, pick(list_element([['Coffee','Tea','Bread','Cheese','Apples','Pasta','Olive Oil',"
+		"'Rice','Yoghurt'], ['Detergent','Sponges','Bin Bags','Candles','Batteries'], ['Soap','Shampoo',"
+		"'Toothpaste','Sunscreen'], ['Notebook','Pens','Markers','Envelopes'], ['Socks','T-Shirt','Scarf','Cap']], c), "
+		"'pname', i) || ' ' || pick(['Classic','Organic','Premium','Mini','Family','Eco'], 'pvar', i) || ' #' || i "
+		"AS product_name, "
+		"list_element(['Grocery','Household','Personal Care','Stationery','Apparel'], c) AS category, "
 		"pick(['Nordlys','Sol','Alpina','Verde','Basics'], 'brand', i) AS brand, "
-		"CAST(round(1.5 + pow(u('price', i), 2) * 60, 2) AS DECIMAL(10,2)) AS list_price, "
-		"CAST(round((1.5 + pow(u('price', i), 2) * 60) * (0.45 + u('margin', i) * 0.3), 2) AS DECIMAL(10,2)) AS unit_cost "
-		"FROM range(1, %" PRId64 " + 1) r(i) ORDER BY product_id", n);
+		"CAST(round(list_element([1.0, 2.0, 2.0, 1.0, 6.0], c) + pow(u('price', i), 2) * "
+		"list_element([14.0, 28.0, 22.0, 18.0, 34.0], c), 2) AS DECIMAL(10,2)) AS list_price, "
+		"CAST(round((list_element([1.0, 2.0, 2.0, 1.0, 6.0], c) + pow(u('price', i), 2) * "
+		"list_element([14.0, 28.0, 22.0, 18.0, 34.0], c)) * (0.45 + u('margin', i) * 0.3), 2) AS DECIMAL(10,2)) "
+		"AS unit_cost FROM p ORDER BY product_id", n);
 }
 
 /*
  * sales: candidates spread over 2023-2024, kept with a weight that rises
- * on weekends and in November/December; product popularity is skewed
- * (u^2), a few sales are returns (negative quantity) or anonymous.
+ * on weekends and in November/December (about 59 in 100 are kept). The
+ * popularity of products, stores and customers is skewed: a rank drawn
+ * as u^k, so low ranks are frequent, then turned into an id by
+ * pop(rank, n), a stride through 0..n-1 by the prime 2^31 - 1 from a start
+ * the seed picks (n is at most 10^8 here, so the prime is coprime to it and
+ * every id gets one rank; rank * prime fits a BIGINT), so the favourites
+ * are scattered over the ids rather than being ids 1, 2, 3. A few sales
+ * are returns (negative quantity) or anonymous.
  */
 static void sales_sql(struct tn_buf *q, int64_t n, int64_t ncust, int64_t nstore, int64_t nprod,
 		      const char *products)
@@ -109,17 +128,17 @@ static void sales_sql(struct tn_buf *q, int64_t n, int64_t ncust, int64_t nstore
 		"kept AS (SELECT i, d FROM cand WHERE u('keep', i) < 0.5 + 0.15 * CAST(dayofweek(d) IN (0, 6) AS INTEGER) "
 		"+ 0.3 * CAST(month(d) IN (11, 12) AS INTEGER)), "
 		"s AS (SELECT row_number() OVER (ORDER BY i) AS sale_id, i, d, "
-		"1 + CAST(floor(pow(u('prod', i), 2) * %" PRId64 ") AS BIGINT) AS product_id, "
-		"1 + CAST(floor(pow(u('store', i), 1.5) * %" PRId64 ") AS BIGINT) AS store_id, "
-		"CASE WHEN u('anon', i) < 0.05 THEN NULL ELSE 1 + CAST(floor(u('cust', i) * %" PRId64 ") AS BIGINT) END "
-		"AS customer_id, "
+		"pop(floor(pow(u('prod', i), 2) * %" PRId64 "), %" PRId64 ") AS product_id, "
+		"pop(floor(pow(u('store', i), 1.5) * %" PRId64 "), %" PRId64 ") AS store_id, "
+		"CASE WHEN u('anon', i) < 0.05 THEN NULL ELSE pop(floor(pow(u('cust', i), 1.8) * %" PRId64 "), %" PRId64
+		") END AS customer_id, "
 		"CAST((1 + floor(pow(u('qty', i), 2) * 6)) * CASE WHEN u('ret', i) < 0.01 THEN -1 ELSE 1 END AS INTEGER) "
 		"AS quantity, CASE WHEN u('disc', i) < 0.15 THEN 0.1 WHEN u('disc', i) < 0.2 THEN 0.25 ELSE 0 END AS discount "
 		"FROM kept) "
 		"SELECT sale_id, CAST(d AS TIMESTAMP) + to_seconds(CAST(32400 + floor(u('sec', i) * 43200) AS BIGINT)) AS sold_at, "
 		"store_id, customer_id, s.product_id, quantity, p.list_price AS unit_price, "
 		"CAST(discount AS DECIMAL(4,2)) AS discount FROM s JOIN read_parquet(",
-		n * 100 / 70, nprod, nstore, ncust);
+		n * 100 / 59, nprod, nprod, nstore, nstore, ncust, ncust);
 	tn_buf_add_sqlstr(q, products);
 	tn_buf_adds(q, ") p USING (product_id) ORDER BY sale_id");
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `tarn gen retail`: the same seed gives the same bytes, another seed other
+# `tarn gen retail`: the same seed gives the same bytes (with 1 or 4 DuckDB
+# threads), another seed other
 # data; the tables have the shapes and the dirt the docs promise; and the
 # files go through the front door (ingest, load) into bronze tables.
 . "$(dirname "$0")/lib-cli.sh"
@@ -11,9 +12,12 @@ test_ok 'generate twice with one seed and once with another' <<'EOF_'
 	tarn 0 init -q "$lake" &&
 	tarn 0 gen retail --out "$tmp/a" --format csv &&
 	expect_out_has "$tmp/a/sales.parquet" &&
-	tarn 0 -q gen retail --out "$tmp/b" &&
+	tarn 0 -q gen retail --out "$tmp/b" --threads 1 &&
+	tarn 0 -q gen retail --out "$tmp/b4" --threads 4 &&
 	tarn 0 -q gen retail --out "$tmp/c" --seed 7 &&
-	for f in customers stores products sales; do cmp "$tmp/a/$f.parquet" "$tmp/b/$f.parquet" || exit 1; done &&
+	for f in customers stores products sales; do
+		cmp "$tmp/a/$f.parquet" "$tmp/b/$f.parquet" && cmp "$tmp/b/$f.parquet" "$tmp/b4/$f.parquet" || exit 1; done &&
+	[ "$(q "SELECT count(*) FROM (SELECT * FROM '$tmp/a/sales.parquet' EXCEPT ALL SELECT * FROM '$tmp/b4/sales.parquet')")" = 0 ] &&
 	! cmp -s "$tmp/a/sales.parquet" "$tmp/c/sales.parquet" &&
 	[ -z "$(ls -A "$tmp/a" | grep -v '\.parquet$')" ]
 EOF_
@@ -24,9 +28,11 @@ test_ok 'customers and stores keep SCD2 history: one open version per key, no ov
 	[ "$(q "SELECT count(DISTINCT store_id) = count(*) FILTER (WHERE valid_to IS NULL) FROM '$tmp/a/stores.parquet'")" = true ]
 EOF_
 
-test_ok 'sales are skewed, seasonal and a little dirty' <<'EOF_'
+test_ok 'sales are skewed (favourites the seed picks), seasonal and a little dirty; names fit categories' <<'EOF_'
 	[ "$(q "SELECT count(*) BETWEEN 30000 AND 60000 FROM '$tmp/a/sales.parquet'")" = true ] &&
 	[ "$(q "WITH p AS (SELECT product_id, count(*) AS n FROM '$tmp/a/sales.parquet' GROUP BY 1) SELECT max(n) > 10 * median(n) FROM p")" = true ] &&
+	[ "$(q "SELECT (SELECT max_by(product_id, n) FROM (SELECT product_id, count(*) AS n FROM '$tmp/a/sales.parquet' GROUP BY 1)) <> (SELECT max_by(product_id, n) FROM (SELECT product_id, count(*) AS n FROM '$tmp/c/sales.parquet' GROUP BY 1))")" = true ] &&
+	[ "$(q "SELECT count(*) FILTER (WHERE category = 'Grocery' AND product_name SIMILAR TO '(Coffee|Tea|Bread|Cheese|Apples|Pasta|Olive Oil|Rice|Yoghurt) .*') = count(*) FILTER (WHERE category = 'Grocery') FROM '$tmp/a/products.parquet'")" = true ] &&
 	[ "$(q "SELECT count(*) FILTER (WHERE month(sold_at) = 12) > 1.3 * count(*) FILTER (WHERE month(sold_at) = 3) FROM '$tmp/a/sales.parquet'")" = true ] &&
 	[ "$(q "SELECT count(*) FILTER (WHERE quantity < 0) > 0 AND count(*) FILTER (WHERE customer_id IS NULL) > 0 FROM '$tmp/a/sales.parquet'")" = true ] &&
 	[ "$(q "SELECT count(*) FILTER (WHERE email IS NULL) > 0 AND count(*) FILTER (WHERE email <> lower(email)) > 0 AND count(*) FILTER (WHERE city <> trim(city)) > 0 FROM '$tmp/a/customers.parquet'")" = true ]
@@ -37,6 +43,7 @@ test_ok 'scale grows the data; bad arguments are refused' <<'EOF_'
 	[ "$(q "SELECT (SELECT count(*) FROM '$tmp/s2/sales.parquet') > 1.8 * (SELECT count(*) FROM '$tmp/a/sales.parquet')")" = true ] &&
 	tarn 2 gen retail --scale zero && expect_err_has "--scale" &&
 	tarn 1 gen retail --out "$tmp/x" --scale 0 && expect_err_has "between 1 and" &&
+	tarn 2 gen retail --threads 0 && expect_err_has "--threads" &&
 	tarn 2 gen weather && expect_err_has "retail"
 EOF_
 
