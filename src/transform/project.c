@@ -373,7 +373,7 @@ static int collect_node(struct tf_project *p, size_t i, struct tn_err *err)
 	struct collect c = { p, &p->n[i], err };
 	struct tmpl_env env = { &c, "this", 0, c_ref, c_source, c_var, c_config };
 	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
-	int rc = tmpl_render(&env, p->n[i].path, p->n[i].sql, &out, err);
+	int rc = tmpl_collect(&env, p->n[i].path, p->n[i].sql, &out, err);
 
 	tn_buf_release(&out);
 	return rc;

@@ -93,6 +93,7 @@ struct render {
 	size_t line;           /* of the tag being read */
 	struct tn_buf *out;
 	struct tn_err *err;
+	int untaken;           /* in a branch not taken (all_branches) */
 };
 
 static int fail(struct render *r, const char *what, const char *tag, size_t n)
@@ -228,7 +229,7 @@ static int expression(struct render *r, const char *tag, size_t n)
 		next(&l);
 		if (!is_punct(&l, '(') || config_args(&l, cfg) != 0)
 			rc = fail(r, "cannot read config", tag, n);
-		else if (e->config)
+		else if (e->config && !r->untaken)   /* a config() in a branch not taken does not apply */
 			rc = e->config(e->arg, cfg, r->err);
 		json_decref(cfg);
 		if (rc && !strstr(r->err->msg, r->file))
@@ -297,11 +298,11 @@ static int statement(struct render *r, const char *tag, size_t n, int *kind, int
 
 #define MAX_IF 32
 
-int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, struct tn_buf *out,
-		struct tn_err *err)
+static int render(const struct tmpl_env *env, int all_branches, const char *file, const char *text,
+		  struct tn_buf *out, struct tn_err *err)
 {
-	struct render r = { env, file, text, 1, out, err };
-	int stack[MAX_IF], active[MAX_IF + 1], depth = 0, rc = 0;
+	struct render r = { env, file, text, 1, out, err, 0 };
+	int stack[MAX_IF], had_else[MAX_IF], active[MAX_IF + 1], depth = 0, rc = 0;
 	size_t if_line[MAX_IF];
 	const char *p = text, *lstart = text;
 	size_t line = 1;
@@ -344,6 +345,14 @@ int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, 
 				end--;
 			if (kind == '{' && active[depth]) {
 				rc = expression(&r, in, (size_t)(end - in));
+			} else if (kind == '{' && all_branches) {
+				struct tn_buf drop = TN_BUF_INIT(TN_BUF_NOMAX);
+				r.out = &drop;
+				r.untaken = 1;
+				rc = expression(&r, in, (size_t)(end - in));
+				r.out = out;
+				r.untaken = 0;
+				tn_buf_release(&drop);
 			} else if (kind == '%') {
 				int k = 0, cond = 0;
 				rc = statement(&r, in, (size_t)(end - in), &k, &cond);
@@ -352,6 +361,7 @@ int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, 
 						rc = tn_err_set(err, TN_EINVAL, "%s:%zu: ifs nested too deeply", file, line);
 					} else {
 						stack[depth] = cond;
+						had_else[depth] = 0;
 						if_line[depth] = line;
 						depth++;
 						active[depth] = active[depth - 1] && cond;
@@ -359,7 +369,11 @@ int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, 
 				} else if (!rc && (k == 2 || k == 3) && depth == 0) {
 					rc = tn_err_set(err, TN_EINVAL, "%s:%zu: {%% %s %%} without {%% if %%}", file, line,
 							k == 2 ? "else" : "endif");
+				} else if (!rc && k == 2 && had_else[depth - 1]) {
+					rc = tn_err_set(err, TN_EINVAL, "%s:%zu: a second {%% else %%} for the {%% if %%} "
+							"of line %zu", file, line, if_line[depth - 1]);
 				} else if (!rc && k == 2) {
+					had_else[depth - 1] = 1;
 					stack[depth - 1] = !stack[depth - 1];
 					active[depth] = active[depth - 1] && stack[depth - 1];
 				} else if (!rc && k == 3) {
@@ -379,4 +393,16 @@ int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, 
 	if (!rc)
 		rc = tn_buf_check(out, err);
 	return rc;
+}
+
+int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, struct tn_buf *out,
+		struct tn_err *err)
+{
+	return render(env, 0, file, text, out, err);
+}
+
+int tmpl_collect(const struct tmpl_env *env, const char *file, const char *text, struct tn_buf *out,
+		 struct tn_err *err)
+{
+	return render(env, 1, file, text, out, err);
 }

@@ -26,4 +26,12 @@ struct tmpl_env {
 int tmpl_render(const struct tmpl_env *env, const char *file, const char *text, struct tn_buf *out,
 		struct tn_err *err);
 
+/* The same, but every {{ }} is evaluated, also inside branches not taken
+ * (their text is dropped, a config() there does not apply): loading uses
+ * it so that a ref() under {% if is_incremental() %} is still a
+ * dependency, and a typo there fails before any run, not on the first
+ * incremental one. */
+int tmpl_collect(const struct tmpl_env *env, const char *file, const char *text, struct tn_buf *out,
+		 struct tn_err *err);
+
 #endif

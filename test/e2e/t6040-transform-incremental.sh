@@ -78,6 +78,32 @@ test_ok '--full-refresh rebuilds from the source' <<'EOF_'
 	[ "$(q "SELECT count(*) FROM silver.ev_log")" = 50 ]
 EOF_
 
+test_ok 'a ref() only in the incremental branch is still a dependency' <<'EOF_'
+	cd "$proj" &&
+	put models/silver/ev_ids.sql <<<"SELECT id FROM {{ source('raw', 'ev') }} WHERE id % 10 = 0" &&
+	put models/silver/ev_tens.sql <<'EOF' &&
+{{ config(materialized='incremental') }}
+SELECT id FROM {{ source('raw', 'ev') }}
+{% if is_incremental() %}
+WHERE id IN (SELECT id FROM {{ ref('ev_ids') }}) AND id > (SELECT max(id) FROM {{ this }})
+{% endif %}
+EOF
+	tarn 0 run --select +ev_tens --threads 4 --format csv &&
+	expect_out_has "ev_ids,model,success" && expect_out_has "ev_tens,model,success,50" &&
+	tarn 0 sql -c "INSERT INTO raw.ev SELECT i, 'b' || i, i FROM range(51, 61) t(i)" &&
+	tarn 0 run --select +ev_tens --threads 4 --format csv &&
+	expect_out_has "ev_tens,model,success,1" &&
+	[ "$(q "SELECT max(id) FROM silver.ev_tens")" = 60 ] &&
+	tarn 0 lineage ev_tens && expect_out_has ev_ids
+EOF_
+
+test_ok 'a template error in the branch not taken fails the first run, with file and line' <<'EOF_'
+	cd "$proj" &&
+	printf "{{ config(materialized='incremental') }}\nSELECT 1 AS id\n{%% if is_incremental() %%}\nWHERE {{ thiss }}\n{%% endif %%}\n" >models/silver/ev_typo.sql &&
+	tarn 1 run --select ev_typo && expect_err_has "models/silver/ev_typo.sql:4: unknown template syntax" &&
+	rm models/silver/ev_typo.sql
+EOF_
+
 test_ok 'a merge whose key is not a column fails and changes nothing' <<'EOF_'
 	cd "$proj" &&
 	put models/silver/bad_key.sql <<<"{{ config(materialized='incremental', unique_key='nope') }} SELECT 1 AS id" &&
