@@ -12,12 +12,17 @@
 
 const char cli_usage_serve[] =
 	"usage: tarn serve [--host ADDR] [--port N] [--threads N] [--tokens FILE]\n"
-	"                  [--max-body-kb N] [--max-rows N] [-q]\n"
+	"                  [--max-body-kb N] [--max-upload-mb N] [--max-rows N]\n"
+	"                  [--timeout SECONDS] [-q]\n"
 	"       tarn serve --hash-token TOKEN\n"
 	"\n"
 	"Serve the lake over HTTP (JSON): GET /v1/health, POST /v1/query\n"
-	"({\"sql\": ..., \"limit\": N}; CSV with Accept: text/csv), GET /v1/tables,\n"
-	"GET /v1/snapshots, GET /metrics (Prometheus), GET /openapi.json, GET /docs.\n"
+	"({\"sql\": ..., \"params\": [...], \"at\": {\"version\": N}, \"limit\": N};\n"
+	"CSV with Accept: text/csv, Parquet with Accept: application/vnd.apache.parquet),\n"
+	"POST /v1/datasets/NAME/files (upload: a raw body with ?filename=, or\n"
+	"multipart; ?load=SCHEMA.TABLE&mode=append|replace loads it), GET /v1/datasets,\n"
+	"GET /v1/tables[/SCHEMA.TABLE[/snapshots]], GET /v1/snapshots, GET|POST\n"
+	"/v1/exports, GET /metrics (Prometheus), GET /openapi.json, GET /docs.\n"
 	"Callers send 'Authorization: Bearer TOKEN'. The tokens file has one line\n"
 	"per token: 'SHA256HEX NAME ROLE' (roles reader, writer, admin; make the\n"
 	"hash with --hash-token). A reader may run one SELECT per request, on a\n"
@@ -30,7 +35,9 @@ const char cli_usage_serve[] =
 	"  --threads N        worker threads, each with its own sessions (default 4)\n"
 	"  --tokens FILE      the tokens file\n"
 	"  --max-body-kb N    largest request body (default 1024)\n"
+	"  --max-upload-mb N  largest upload (default 1024)\n"
 	"  --max-rows N       most rows a query returns (default 100000)\n"
+	"  --timeout SECONDS  a query's time limit (default 60)\n"
 	"  --hash-token TOKEN print the SHA-256 of TOKEN for the tokens file\n"
 	"  -q, --quiet        no access log\n";
 
@@ -39,6 +46,7 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "host", 0, 1 }, { "port", 'p', 1 }, { "threads", 0, 1 }, { "tokens", 0, 1 },
 		{ "max-body-kb", 0, 1 }, { "max-rows", 0, 1 }, { "hash-token", 0, 1 }, { "quiet", 'q', 0 },
+		{ "max-upload-mb", 0, 1 }, { "timeout", 0, 1 },
 	};
 	struct server_opts so;
 	struct cli_getopt g;
@@ -55,7 +63,7 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		if (o == CLI_OPT_ARG)
 			return cli_usage_error(c->cmd, "unexpected argument '%s'", g.arg);
-		if ((o == 1 || o == 2 || o == 4 || o == 5) &&
+		if ((o == 1 || o == 2 || o == 4 || o == 5 || o == 8 || o == 9) &&
 		    (tn_parse_int64(g.arg, &n, opts[o].name, &err) || n < 1 || n > (o == 1 ? 65535 : 1 << 30)))
 			return cli_usage_error(c->cmd, "--%s wants a positive number", opts[o].name);
 		switch (o) {
@@ -72,6 +80,8 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 			return CLI_OK;
 		}
 		case 7: so.quiet = 1; break;
+		case 8: so.max_upload = (long long)n << 20; break;
+		case 9: so.timeout_ms = (long)n * 1000; break;
 		}
 	}
 	if (!c->lake) {

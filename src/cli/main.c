@@ -100,7 +100,7 @@ static const struct cli_cmd commands[] = {
 	  cli_usage_docs },
 	{ "lineage", cli_cmd_lineage, 0, "show what a model reads and what reads it", cli_usage_lineage },
 	{ "project", cli_cmd_project, 0, "start a new project folder", cli_usage_project },
-	{ "serve", cli_cmd_serve, 0, "serve the lake over HTTP: query, catalog, metrics", cli_usage_serve },
+	{ "serve", cli_cmd_serve, 0, "serve the lake over HTTP: query, upload, catalog, metrics", cli_usage_serve },
 	{ "gen", cli_cmd_gen, 0, "generate synthetic data (a retail company) as Parquet",
 	  cli_usage_gen },
 	{ "version", cmd_version, 0, "print the version of tarn",

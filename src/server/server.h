@@ -23,6 +23,8 @@ struct server_opts {
 	const char *tokens_file;   /* NULL = no auth (loopback only) */
 	long max_body;             /* bytes of a request body; 0 = 1 MiB */
 	long max_rows;             /* rows of a query result; 0 = 100000 */
+	long long max_upload;      /* bytes of an upload; 0 = 1 GiB */
+	long timeout_ms;           /* a query's time limit; 0 = 60 s */
 	int quiet;                 /* no access log */
 	const char *version;       /* reported by /v1/health */
 };
