@@ -12,6 +12,7 @@
 #include "server/srv_int.h"
 #include "engine/duck.h"
 #include "lake/session.h"
+#include "lake/sqlparse.h"
 #include "base/tn_mem.h"
 #include "base/tn_util.h"
 
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,19 +250,65 @@ static int single_select(struct duck *d, const char *sql)
 	return ok;
 }
 
+/*
+ * A writer changes the lake with SQL (DDL, DML, COPY … FROM, MERGE,
+ * transactions) and reads it; what tarn would hand to DuckDB as is
+ * (SET, ATTACH, USE, COPY … TO, EXPORT, INSTALL, LOAD, PRAGMA, CREATE
+ * TEMP/MACRO/SECRET, …) would change the worker's DuckDB for the callers
+ * that come next, or reach past the lake, so only its harmless read-only
+ * forms pass. tarn's own statement reader decides (sqlparse), which is
+ * what decides how session_exec runs each statement.
+ */
+static int writer_sql_ok(const char *sql, char *why, size_t n)
+{
+	static const char *reads[] = { "SHOW", "DESCRIBE", "EXPLAIN", "SUMMARIZE" };
+	struct tn_err err = TN_ERR_INIT;
+	char **stmts = NULL;
+	size_t ns = 0, i, k;
+	int ok = 1;
+
+	if (sqlparse_split(sql, &stmts, &ns, &err))
+		return 1;   /* the session reports the syntax error */
+	for (i = 0; ok && i < ns; i++) {
+		struct sql_stmt *st = NULL;
+		if (sqlparse_parse(stmts[i], &st, &err)) {
+			tn_err_clear(&err);
+			continue;
+		}
+		if (st->kind == SQL_PASSTHROUGH) {
+			size_t len = strspn(st->text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
+			ok = 0;
+			for (k = 0; k < TN_ARRAY_LEN(reads); k++)
+				if (len == strlen(reads[k]) && !strncasecmp(st->text, reads[k], len))
+					ok = 1;
+			if (len == 4 && !strncasecmp(st->text, "CALL", 4) &&
+			    !strncasecmp(st->text + 4 + strspn(st->text + 4, " \t\r\n"), "tarn_set_commit_message", 23))
+				ok = 1;
+			if (!ok)
+				snprintf(why, n, "statement %zu ('%.*s …') is not available over HTTP: writers change "
+					 "the lake with DDL, DML, COPY … FROM and MERGE; DuckDB session statements (SET, "
+					 "ATTACH, USE, COPY … TO, EXPORT, INSTALL, LOAD, PRAGMA, CREATE TEMP/MACRO/SECRET) "
+					 "are refused", i + 1, (int)(len < 20 ? len : 20), st->text);
+		}
+		sqlparse_free(st);
+	}
+	sqlparse_free_list(stmts, ns);
+	return ok;
+}
+
 static int denied(const char *msg)
 {
 	return strstr(msg, "Permission Error") || strstr(msg, "disabled by configuration") ||
 	       strstr(msg, "enable_external_access") || strstr(msg, "lock_configuration");
 }
 
-static enum MHD_Result exec_error(struct srv *s, struct MHD_Connection *c, enum srv_role role, int timed_out,
+static enum MHD_Result exec_error(struct srv *s, struct MHD_Connection *c, int timed_out,
 				  const struct tn_err *err)
 {
 	if (timed_out)
 		return srv_send_error(c, MHD_HTTP_GATEWAY_TIMEOUT, "timeout", "the query ran past the server's time "
 				      "limit (--timeout) and was stopped; nothing was changed");
-	if (role == SRV_ROLE_READER && denied(err->msg)) {
+	if (denied(err->msg)) {
 		srv_count(s, &s->refused, 1);
 		return srv_send_error(c, MHD_HTTP_FORBIDDEN, "read_only", err->msg);
 	}
@@ -294,7 +342,7 @@ static enum MHD_Result send_parquet(struct srv *s, struct MHD_Connection *c, enu
 	if (rc) {
 		unlink(path);
 		tn_free(path);
-		return exec_error(s, c, role, timed_out, &err);
+		return exec_error(s, c, timed_out, &err);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	unlink(path);
@@ -318,14 +366,20 @@ static enum MHD_Result run(struct srv *s, struct MHD_Connection *c, struct srv_r
 	struct tn_err err = TN_ERR_INIT;
 	struct duck_result *r = NULL;
 	struct session *ss = srv_session(s, rq->role == SRV_ROLE_READER, &err);
-	char *rewritten = NULL;
+	char *rewritten = NULL, *capped = NULL, why[512];
+	long cap = limit > 0 && limit < s->o->max_rows ? limit : s->o->max_rows;
 	enum fmt f = wanted(c);
-	int timed_out;
+	int timed_out, one, failed;
 	enum MHD_Result rc;
 
 	if (!ss)
 		return srv_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", err.msg);
-	if ((rq->role == SRV_ROLE_READER || f == FMT_PARQUET) && !single_select(session_duck(ss), sql)) {
+	one = single_select(session_duck(ss), sql);
+	if (rq->role != SRV_ROLE_READER && !one && !writer_sql_ok(sql, why, sizeof(why))) {
+		srv_count(s, &s->refused, 1);
+		return srv_send_error(c, MHD_HTTP_FORBIDDEN, "forbidden", why);
+	}
+	if ((rq->role == SRV_ROLE_READER || f == FMT_PARQUET) && !one) {
 		if (rq->role != SRV_ROLE_READER)
 			return srv_send_error(c, MHD_HTTP_BAD_REQUEST, "bad_request",
 					      "a Parquet result needs one SELECT statement");
@@ -343,13 +397,19 @@ static enum MHD_Result run(struct srv *s, struct MHD_Connection *c, struct srv_r
 		tn_free(rewritten);
 		return rc;
 	}
+	if (one) {
+		/* DuckDB stops at the cap (one row more says it was cut): the row
+		 * cap also bounds the memory a result takes before it streams */
+		capped = tn_xprintf("SELECT * FROM (%s\n) LIMIT %ld", sql, cap + 1);
+		sql = capped;
+	}
 	if (rq->role != SRV_ROLE_READER)
 		session_set_commit_info(ss, rq->who, NULL, NULL);
-	if (srv_exec(s, rq->role, sql, &r, &timed_out, &err)) {
-		tn_free(rewritten);
-		return exec_error(s, c, rq->role, timed_out, &err);
-	}
+	failed = srv_exec(s, rq->role, sql, &r, &timed_out, &err);
 	tn_free(rewritten);
+	tn_free(capped);
+	if (failed)
+		return exec_error(s, c, timed_out, &err);
 	if (session_in_txn(ss)) {
 		/* the session serves other callers next: no transaction outlives its request */
 		duck_result_free(r);

@@ -33,6 +33,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+/* Connections one client address may hold open at once. */
+#define PER_ADDRESS_CONNECTIONS 256
+
 static void nap_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
@@ -128,10 +131,12 @@ static const char *cache_dir(char *buf, size_t n)
 	return buf;
 }
 
-/* A reader's DuckDB reads the lake's folder and the read cache, writes
- * only the readers' half of the server's temp folder (Parquet results),
- * and cannot change its settings back. */
-static int lock_down(struct srv *s, struct session *ss, struct tn_err *err)
+/* A worker's DuckDB reads and writes the lake's folder and the read cache
+ * only, plus its role's half of the server's temp folder (Parquet results),
+ * and cannot change its settings back: a reader's because it may only
+ * read, a writer's because its files are the lake's and the server's,
+ * never the host's. */
+static int lock_down(struct srv *s, struct session *ss, const char *results, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	char cbuf[1024];
@@ -144,7 +149,7 @@ static int lock_down(struct srv *s, struct session *ss, struct tn_err *err)
 	tn_buf_adds(&q, ", ");
 	tn_buf_add_sqlstr(&q, cache_dir(cbuf, sizeof(cbuf)));
 	tn_buf_adds(&q, ", ");
-	tn_buf_add_sqlstr(&q, s->tmp_ro);
+	tn_buf_add_sqlstr(&q, results);
 	tn_buf_adds(&q, "]; SET enable_external_access = false; SET lock_configuration = true");
 	rc = duck_exec(session_duck(ss), q.buf, err);
 	tn_buf_release(&q);
@@ -200,7 +205,7 @@ struct session *srv_session(struct srv *s, int reader, struct tn_err *err)
 	if (!*slot) {
 		if (session_open(slot, s->lk, err))
 			return NULL;
-		if (reader && lock_down(s, *slot, err)) {
+		if (lock_down(s, *slot, reader ? s->tmp_ro : s->tmp_rw, err)) {
 			session_close(*slot);
 			*slot = NULL;
 			return NULL;
@@ -332,6 +337,13 @@ static enum MHD_Result metrics(struct srv *s, struct MHD_Connection *c)
 
 /* ---- routing ---- */
 
+/* Endpoints anyone may call. */
+static int is_public(const char *url)
+{
+	return !strcmp(url, "/v1/health") || !strcmp(url, "/openapi.json") || !strcmp(url, "/docs") ||
+	       !strcmp(url, "/metrics");
+}
+
 static enum MHD_Result only(struct MHD_Connection *c, const char *method)
 {
 	char msg[64];
@@ -398,6 +410,19 @@ static void account(struct srv *s, unsigned status, double secs)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The path as the log shows it: libmicrohttpd has decoded %XX, so
+ * control bytes (a forged line, terminal escapes) are written as \xNN. */
+static void log_path(FILE *f, const char *url)
+{
+	for (; *url; url++) {
+		unsigned char ch = (unsigned char)*url;
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
 /* One access-log line per request: no token, no query string. */
 static void log_request(struct srv *s, struct MHD_Connection *c, const char *method, const char *url,
 			struct srv_req *rq)
@@ -407,8 +432,13 @@ static void log_request(struct srv *s, struct MHD_Connection *c, const char *met
 	double secs = tn_mono() - rq->t0;
 
 	account(s, status, secs);
-	if (!s->o->quiet)
-		fprintf(stderr, "%s %s %u %.1fms %s\n", method, url, status, secs * 1e3, rq->who);
+	if (!s->o->quiet) {
+		flockfile(stderr);
+		fprintf(stderr, "%s ", method);
+		log_path(stderr, url);
+		fprintf(stderr, " %u %.1fms %s\n", status, secs * 1e3, rq->who);
+		funlockfile(stderr);
+	}
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -441,7 +471,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 				log_request(s, c, method, url, rq);
 			return rc;
 		}
-		return MHD_YES;
+		{
+			/* a stranger's body, or one declared over the limit, is not read */
+			const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								       MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (rq->role == SRV_ROLE_NONE && !is_public(url))
+				rc = srv_send_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "send 'Authorization: "
+						    "Bearer TOKEN' with a token from the server's tokens file");
+			else if (clen && strtoull(clen, NULL, 10) > (unsigned long long)s->o->max_body)
+				rc = srv_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+						    "the request body is over the limit (--max-body-kb)");
+			else
+				return MHD_YES;
+			rq->answered = 1;
+			log_request(s, c, method, url, rq);
+			return rc;
+		}
 	}
 	if (*upload_size) {
 		size_t n = *upload_size;
@@ -622,10 +667,13 @@ int server_run(struct lake *lk, const struct server_opts *o, struct tn_err *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)opts.port,
+	/* epoll: no FD_SETSIZE ceiling a thousand idle sockets could reach;
+	 * a per-address limit keeps one client from taking every slot */
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)opts.port,
 			     NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts.threads,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_ADDRESS_CONNECTIONS,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);
 	if (!d) {
 		rc = tn_err_set(err, TN_EIO, "cannot listen on %s:%d (in use? try --port)", opts.host, opts.port);
