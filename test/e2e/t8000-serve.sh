@@ -4,31 +4,13 @@
 # the lake unchanged), a body over the limit, a slow client that does not
 # block others, and SIGTERM letting a running query finish.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
+. "$(dirname "$0")/lib-serve.sh"
 tarn() { expect_rc "$1" "$TARN" --lake "$lake" "${@:2}"; }
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-srv_pid=
-stop_server() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; srv_pid=; }
-trap 'stop_server; rm -rf "$tmp"' EXIT
-# call TOKEN METHOD PATH [BODY]: prints the status code; the body goes to $tmp/body.
-call() {
-	local auth=()
-	[ -n "$1" ] && auth=(-H "Authorization: Bearer $1")
-	curl -s -o "$tmp/body" -w '%{http_code}' "${auth[@]}" -X "$2" ${4:+-d "$4"} "$url$3"
-}
-jq_py() { python3 -c "import json,sys; d = json.load(open('$tmp/body')); sys.exit(0 if ($1) else 1)" || { cat "$tmp/body"; return 1; }; }
-snaps() { "$TARN" --lake "$lake" sql --format csv -c "SELECT count(*) FROM tarn_snapshots()" | tail -1; }
-
 "$TARN" init -q "$lake" &&
 "$TARN" --lake "$lake" sql -c "CREATE TABLE t AS SELECT range AS i, 'v' || range AS s FROM range(5)" >/dev/null &&
 { echo "# hash name role"; echo "$("$TARN" serve --hash-token r-secret-1) ana reader";
   echo "$("$TARN" serve --hash-token w-secret-2) bob writer"; echo "$("$TARN" serve --hash-token a-secret-3) cy admin"; } >"$tmp/tokens"
-# The server runs beside the tests; its exit status lands in serve.rc.
-( "$TARN" --lake "$lake" serve --port "$port" --tokens "$tmp/tokens" --threads 4 --max-body-kb 16 \
-	>/dev/null 2>"$tmp/serve.log" & echo $! >"$tmp/serve.pid"; wait $!; echo $? >"$tmp/serve.rc" ) &
-for k in $(seq 50); do [ -s "$tmp/serve.pid" ] && break; sleep 0.05; done
-srv_pid=$(cat "$tmp/serve.pid")
+start_server --threads 4 --max-body-kb 16
 
 test_ok 'the server answers /v1/health' <<'EOF_'
 	for k in $(seq 100); do curl -s "$url/v1/health" >/dev/null && break; sleep 0.1; done &&

@@ -6,20 +6,14 @@
 # all leave the raw zone, the lake and the server's staging exactly as
 # they were.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
+. "$(dirname "$0")/lib-serve.sh"
 export TMPDIR="$tmp/srvtmp"
 mkdir -p "$TMPDIR"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-srv_pid=
-trap '[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 # up TOKEN PATH [curl args...]: POST, prints the status; the body goes to $tmp/body.
 up() {
 	local tok=$1 path=$2; shift 2
 	curl -s -o "$tmp/body" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} "$@" "$url$path"
 }
-jq_py() { python3 -c "import json,sys; d = json.load(open('$tmp/body')); sys.exit(0 if ($1) else 1)" || { cat "$tmp/body"; return 1; }; }
-snaps() { "$TARN" --lake "$lake" sql --format csv -c "SELECT count(*) FROM tarn_snapshots()" | tail -1; }
 # What must not change when an upload is refused: the raw zone's files and the snapshots.
 state() { { snaps; find "$lake/raw" -type f 2>/dev/null | sort; find "$TMPDIR" -path '*/up-*' 2>/dev/null; } | md5sum; }
 staged() { find "$TMPDIR" -path '*/up-*' 2>/dev/null | wc -l; }
@@ -30,11 +24,7 @@ staged() { find "$TMPDIR" -path '*/up-*' 2>/dev/null | wc -l; }
 printf 'id,name,price\n1,apple,1.5\n2,pear,2.25\n' >"$tmp/fruit.csv"
 printf 'id,name,price\n3,plum,0.5\n' >"$tmp/more.csv"
 printf '{"id": 4, "name": "fig", "price": 3.0}\n' >"$tmp/more.json"
-( "$TARN" --lake "$lake" serve --port "$port" --tokens "$tmp/tokens" --max-upload-mb 1 \
-	>/dev/null 2>"$tmp/serve.log" & echo $! >"$tmp/serve.pid"; wait $! ) &
-for k in $(seq 50); do [ -s "$tmp/serve.pid" ] && break; sleep 0.05; done
-srv_pid=$(cat "$tmp/serve.pid")
-for k in $(seq 100); do curl -s "$url/v1/health" >/dev/null && break; sleep 0.1; done
+start_server --max-upload-mb 1
 
 test_ok 'a raw body lands as a raw version and loads; a query sees it' <<'EOF_'
 	[ "$(up w-2 '/v1/datasets/fruit/files?filename=fruit.csv&load=bronze.fruit' --data-binary @"$tmp/fruit.csv")" = 201 ] &&

@@ -7,21 +7,14 @@
 # author of a commit, maintenance statements and Parquet refused to
 # readers, and the role matrix over these endpoints.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
+. "$(dirname "$0")/lib-serve.sh"
 export TMPDIR="$tmp/srvtmp"
 mkdir -p "$TMPDIR"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-srv_pid=
-trap '[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 # q TOKEN BODY [curl args...]: POST /v1/query, prints the status; the body goes to $tmp/body.
 q() {
 	local tok=$1 body=$2; shift 2
 	curl -s -o "$tmp/body" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} -d "$body" "$@" "$url/v1/query"
 }
-call() { curl -s -o "$tmp/body" -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} -X "$2" ${4:+-d "$4"} "$url$3"; }
-jq_py() { python3 -c "import json,sys; d = json.load(open('$tmp/body')); sys.exit(0 if ($1) else 1)" || { cat "$tmp/body"; return 1; }; }
-snaps() { "$TARN" --lake "$lake" sql --format csv -c "SELECT count(*) FROM tarn_snapshots()" | tail -1; }
 
 "$TARN" init -q "$lake" &&
 "$TARN" --lake "$lake" sql -c "CREATE SCHEMA gold; CREATE TABLE gold.t AS SELECT range AS i, 'v' || range AS s FROM range(5)" >/dev/null &&
@@ -29,11 +22,7 @@ sleep 1.1 && v1=$(( $(snaps) - 1 )) && t1=$(date -u '+%Y-%m-%d %H:%M:%S') && sle
 "$TARN" --lake "$lake" sql -c "DELETE FROM gold.t WHERE i >= 3" >/dev/null &&
 { echo "$("$TARN" serve --hash-token r-1) ana reader"; echo "$("$TARN" serve --hash-token w-2) bob writer";
   echo "$("$TARN" serve --hash-token a-3) cy admin"; } >"$tmp/tokens"
-( "$TARN" --lake "$lake" serve --port "$port" --tokens "$tmp/tokens" --timeout 1 --max-rows 1000 \
-	>/dev/null 2>"$tmp/serve.log" & echo $! >"$tmp/serve.pid"; wait $! ) &
-for k in $(seq 50); do [ -s "$tmp/serve.pid" ] && break; sleep 0.05; done
-srv_pid=$(cat "$tmp/serve.pid")
-for k in $(seq 100); do curl -s "$url/v1/health" >/dev/null && break; sleep 0.1; done
+start_server --timeout 1 --max-rows 1000
 
 test_ok 'params: positional, ?, named; a quote stays a value; a missing one is a 400' <<'EOF_'
 	[ "$(q r-1 '{"sql": "SELECT s FROM gold.t WHERE i >= $1 AND s <> $2 ORDER BY i", "params": [1, "v2"]}')" = 200 ] &&

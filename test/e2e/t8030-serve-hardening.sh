@@ -6,32 +6,22 @@
 # forged, a stranger's body is not read, and a thousand idle sockets from
 # one address do not lock the others out.
 . "$(dirname "$0")/lib-cli.sh"
-lake="$tmp/lake"
+. "$(dirname "$0")/lib-serve.sh"
 export TMPDIR="$tmp/srvtmp"
 mkdir -p "$TMPDIR"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-srv_pid=
-trap '[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 # q TOKEN SQL [curl args...]: POST /v1/query, prints the status; the body goes to $tmp/body.
 q() {
 	local tok=$1 body
 	body=$(python3 -c 'import json,sys; print(json.dumps({"sql": sys.argv[1]}))' "$2"); shift 2
 	curl -s -o "$tmp/body" -w '%{http_code}' ${tok:+-H "Authorization: Bearer $tok"} -d "$body" "$@" "$url/v1/query"
 }
-jq_py() { python3 -c "import json,sys; d = json.load(open('$tmp/body')); sys.exit(0 if ($1) else 1)" || { cat "$tmp/body"; return 1; }; }
-snaps() { "$TARN" --lake "$lake" sql --format csv -c "SELECT count(*) FROM tarn_snapshots()" | tail -1; }
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 "$TARN" init -q "$lake" &&
 "$TARN" --lake "$lake" sql -c "CREATE TABLE t AS SELECT range AS i FROM range(5)" >/dev/null &&
 { echo "$("$TARN" serve --hash-token r-1) ana reader"; echo "$("$TARN" serve --hash-token w-2) bob writer"; } >"$tmp/tokens"
 # One worker thread: every request meets the same sessions.
-( "$TARN" --lake "$lake" serve --port "$port" --tokens "$tmp/tokens" --threads 1 --max-body-kb 16 \
-	>/dev/null 2>"$tmp/serve.log" & echo $! >"$tmp/serve.pid"; wait $!; echo $? >"$tmp/serve.rc" ) &
-for k in $(seq 50); do [ -s "$tmp/serve.pid" ] && break; sleep 0.05; done
-srv_pid=$(cat "$tmp/serve.pid")
-for k in $(seq 100); do curl -s "$url/v1/health" >/dev/null && break; sleep 0.1; done
+start_server --threads 1 --max-body-kb 16
 
 test_ok 'a writer cannot read or write files outside the lake, attach, install or change settings' <<'EOF_'
 	before=$(snaps) && echo secret >"$tmp/outside.txt" &&
