@@ -96,12 +96,12 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int tn_fs_write_atomic(const char *path, const void *data, size_t len, struct tn_err *err)
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct tn_err *err)
 {
 	char *tmp = tn_xprintf("%s.tmp-%ld", path, (long)getpid());
 	int fd, rc = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = tn_err_set(err, TN_EIO, "cannot create %s: %s", tmp, strerror(errno));
 		goto out;
@@ -119,9 +119,28 @@ int tn_fs_write_atomic(const char *path, const void *data, size_t len, struct tn
 		goto out;
 	}
 	rc = tn_fs_sync_file(path, err);
+	if (!rc) {
+		/* the rename is durable once the folder is synced */
+		char *dir = tn_strdup(path), *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			rc = tn_fs_sync_dir(*dir ? dir : "/", err);
+		}
+		tn_free(dir);
+	}
 out:
 	tn_free(tmp);
 	return rc;
+}
+
+int tn_fs_write_atomic(const char *path, const void *data, size_t len, struct tn_err *err)
+{
+	return write_atomic(path, data, len, 0666, err);
+}
+
+int tn_fs_write_private(const char *path, const void *data, size_t len, struct tn_err *err)
+{
+	return write_atomic(path, data, len, 0600, err);
 }
 
 int tn_fs_read_all(const char *path, char **out, size_t *len, struct tn_err *err)

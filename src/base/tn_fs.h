@@ -16,6 +16,9 @@ int tn_fs_sync_file(const char *path, struct tn_err *err);
 int tn_fs_sync_dir(const char *dir, struct tn_err *err);
 /* Write `len` bytes to `path` atomically: temp file, fsync, rename, dir fsync. */
 int tn_fs_write_atomic(const char *path, const void *data, size_t len, struct tn_err *err);
+/* The same, readable by the owner only from the first byte (a file that
+ * may hold a password, like catalog.url). */
+int tn_fs_write_private(const char *path, const void *data, size_t len, struct tn_err *err);
 /* Read a whole file into a new buffer (caller frees); NUL-terminated. */
 int tn_fs_read_all(const char *path, char **out, size_t *len, struct tn_err *err);
 /* Size of a file; TN_ENOTFOUND when it does not exist. */

@@ -325,9 +325,7 @@ static int point_lake_at(const char *lake_dir, const char *uri, char **saved_as,
 	if (tn_fs_exists(file))
 		rc = set_aside(file, saved_as, err);
 	if (!rc && (tn_fs_read_all(url, &old, &n, &ignore) || strncmp(old, uri, strlen(uri)))) {
-		rc = tn_fs_write_atomic(url, uri, strlen(uri), err);
-		if (!rc && chmod(url, 0600) != 0)
-			rc = tn_err_set(err, TN_EIO, "cannot restrict %s to its owner", url);
+		rc = tn_fs_write_private(url, uri, strlen(uri), err);
 	}
 	tn_free(old);
 	tn_free(url);

@@ -272,9 +272,7 @@ int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err 
 		rc = lake_create_catalog(cat, data, opts ? opts->inline_limit : -1, err);
 	/* The folder names its server catalog; 0600, since a URI may carry a password. */
 	if (!rc && server)
-		rc = tn_fs_write_atomic(urlp, server, strlen(server), err);
-	if (!rc && server && chmod(urlp, 0600) != 0)
-		rc = tn_err_set(err, TN_EIO, "cannot restrict %s to its owner", urlp);
+		rc = tn_fs_write_private(urlp, server, strlen(server), err);
 	catalog_close(cat);
 	if (rc) {
 		if (!tn_fs_exists(catp) || !server)

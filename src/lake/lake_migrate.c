@@ -116,30 +116,6 @@ static void remove_sqlite(const char *file)
 	tn_free(shm);
 }
 
-/* The new catalog.url: written beside, 0600 from the start (a URI may hold
- * a password), fsynced, renamed into place. */
-static int write_url(const char *dir, const char *uri, struct tn_err *err)
-{
-	char *path = tn_fs_join(dir, LAKE_CATALOG_URL), *tmp = tn_xprintf("%s.tmp-%ld", path, (long)getpid());
-	size_t n = strlen(uri);
-	int fd, rc = 0;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, uri, n) != (ssize_t)n || fsync(fd) != 0)
-		rc = tn_err_set(err, TN_EIO, "cannot write %s: %s", tmp, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (!rc && rename(tmp, path) != 0)
-		rc = tn_err_set(err, TN_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	if (!rc)
-		rc = tn_fs_sync_dir(dir, err);
-	tn_free(tmp);
-	tn_free(path);
-	return rc;
-}
-
 static int set_aside(const char *file, const char *stamp, char **kept, struct tn_err *err)
 {
 	char *aside = tn_xprintf("%s.before-migrate-%s", file, stamp);
@@ -188,7 +164,12 @@ static int switch_to_server(struct lake *lk, const struct target *t, const char 
 		tn_free(kept);
 	}
 	if (!rc)
-		rc = write_url(lk->dir, t->uri, err);
+		{
+			/* 0600 from the first byte: a URI may hold a password */
+			char *path = tn_fs_join(lk->dir, LAKE_CATALOG_URL);
+			rc = tn_fs_write_private(path, t->uri, strlen(t->uri), err);
+			tn_free(path);
+		}
 	if (!rc && !is_server(lk->catalog_path))
 		rc = set_aside(lk->catalog_path, stamp, &res->kept, err);
 	if (!rc)
