@@ -141,7 +141,7 @@ static const struct cli_opt dataset_opts[] = {
 
 static int cmd_dataset(struct cli *c, int argc, char **argv)
 {
-	struct ingest_opts o = { NULL, NULL, NULL, warn_note, c };
+	struct ingest_opts o = { NULL, NULL, NULL, warn_note, c, NULL };
 	struct tn_err err = TN_ERR_INIT;
 	struct bar b = { 0, 0, 0 };
 	struct cli_getopt g;
@@ -486,7 +486,7 @@ static int parse_load(struct cli *c, int argc, char **argv, struct load_opts *o)
 
 int cli_cmd_load(struct cli *c, int argc, char **argv)
 {
-	struct load_opts o = { NULL, NULL, NULL, LOAD_CREATE, 0, 1, warn_note, c };
+	struct load_opts o = { NULL, NULL, NULL, LOAD_CREATE, 0, 1, warn_note, c, NULL };
 	struct load_report rep;
 	struct tn_err err = TN_ERR_INIT;
 	struct cli_progress *bar;

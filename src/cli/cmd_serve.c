@@ -13,7 +13,7 @@
 const char cli_usage_serve[] =
 	"usage: tarn serve [--host ADDR] [--port N] [--threads N] [--tokens FILE]\n"
 	"                  [--max-body-kb N] [--max-upload-mb N] [--max-rows N]\n"
-	"                  [--timeout SECONDS] [-q]\n"
+	"                  [--timeout SECONDS] [--queue-timeout SECONDS] [-q]\n"
 	"       tarn serve --hash-token TOKEN\n"
 	"\n"
 	"Serve the lake over HTTP (JSON): GET /v1/health, POST /v1/query\n"
@@ -32,12 +32,17 @@ const char cli_usage_serve[] =
 	"\n"
 	"  --host ADDR        IPv4 address to bind (default 127.0.0.1)\n"
 	"  --port N           default 8080\n"
-	"  --threads N        worker threads, each with its own sessions (default 4)\n"
+	"  --threads N        queries run at once, each on a worker with its own\n"
+	"                     sessions (default 4); every connection has its own\n"
+	"                     thread, so /v1/health and the catalog never wait\n"
 	"  --tokens FILE      the tokens file\n"
 	"  --max-body-kb N    largest request body (default 1024)\n"
 	"  --max-upload-mb N  largest upload (default 1024)\n"
 	"  --max-rows N       most rows a query returns (default 100000)\n"
 	"  --timeout SECONDS  a query's time limit (default 60)\n"
+	"  --queue-timeout SECONDS\n"
+	"                     how long a query waits for a free worker before a\n"
+	"                     503 'busy' (default 10)\n"
 	"  --hash-token TOKEN print the SHA-256 of TOKEN for the tokens file\n"
 	"  -q, --quiet        no access log\n";
 
@@ -46,7 +51,7 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "host", 0, 1 }, { "port", 'p', 1 }, { "threads", 0, 1 }, { "tokens", 0, 1 },
 		{ "max-body-kb", 0, 1 }, { "max-rows", 0, 1 }, { "hash-token", 0, 1 }, { "quiet", 'q', 0 },
-		{ "max-upload-mb", 0, 1 }, { "timeout", 0, 1 },
+		{ "max-upload-mb", 0, 1 }, { "timeout", 0, 1 }, { "queue-timeout", 0, 1 },
 	};
 	struct server_opts so;
 	struct cli_getopt g;
@@ -63,7 +68,7 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 			return CLI_USAGE;
 		if (o == CLI_OPT_ARG)
 			return cli_usage_error(c->cmd, "unexpected argument '%s'", g.arg);
-		if ((o == 1 || o == 2 || o == 4 || o == 5 || o == 8 || o == 9) &&
+		if ((o == 1 || o == 2 || o == 4 || o == 5 || o == 8 || o == 9 || o == 10) &&
 		    (tn_parse_int64(g.arg, &n, opts[o].name, &err) || n < 1 || n > (o == 1 ? 65535 : 1 << 30)))
 			return cli_usage_error(c->cmd, "--%s wants a positive number", opts[o].name);
 		switch (o) {
@@ -82,6 +87,7 @@ int cli_cmd_serve(struct cli *c, int argc, char **argv)
 		case 7: so.quiet = 1; break;
 		case 8: so.max_upload = (long long)n << 20; break;
 		case 9: so.timeout_ms = (long)n * 1000; break;
+		case 10: so.queue_ms = (long)n * 1000; break;
 		}
 	}
 	if (!c->lake) {

@@ -803,6 +803,11 @@ int ingest_dataset(struct lake *lk, const char *source, const struct ingest_opts
 	remote_ref_release(&ref);
 	if (!rc)
 		rc = unpack_all(&j, err);
+	if (!rc && o && o->source) {
+		/* the caller knows better, e.g. an upload from a staging folder */
+		tn_free(j.source);
+		j.source = tn_strdup(o->source);
+	}
 	if (!rc)
 		rc = finish(&j, path, err);
 	job_end(&j);
@@ -811,7 +816,7 @@ int ingest_dataset(struct lake *lk, const char *source, const struct ingest_opts
 
 int ingest_manual(struct lake *lk, const char *name, char **path, struct tn_err *err)
 {
-	struct ingest_opts o = { name, NULL, NULL, NULL, NULL };
+	struct ingest_opts o = { name, NULL, NULL, NULL, NULL, NULL };
 	struct job j;
 	int rc;
 

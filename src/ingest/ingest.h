@@ -48,6 +48,8 @@ struct ingest_opts {
 	void *progress_arg;
 	ingest_note_fn *note;         /* or NULL */
 	void *note_arg;
+	const char *source;           /* what the manifest records as the source;
+				       * NULL: the source itself (URLs redacted) */
 };
 
 /*

@@ -967,7 +967,7 @@ static void commit_info(struct ld *l)
 		tn_buf_addf(&msg, " %s sha256:%s%s", l->f[i].rel, l->f[i].sha, i + 1 < l->nf ? ";" : "");
 	if (l->nf > MAX_FILES_IN_MESSAGE)
 		tn_buf_addf(&msg, " and %zu more files (see the extra info)", l->nf - MAX_FILES_IN_MESSAGE);
-	session_set_commit_info(l->s, NULL, msg.buf, extra.buf);
+	session_set_commit_info(l->s, l->o->author, msg.buf, extra.buf);
 	tn_buf_release(&msg);
 	tn_buf_release(&extra);
 }

@@ -38,6 +38,7 @@ struct load_opts {
 	int provenance;            /* add _source_file and _ingested_at columns */
 	load_note_fn *note;        /* skipped files ...; may be NULL */
 	void *note_arg;
+	const char *author;        /* the snapshot's author; NULL: none */
 };
 
 struct load_table {

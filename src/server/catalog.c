@@ -150,7 +150,7 @@ enum MHD_Result srv_exports_post(struct srv *s, struct MHD_Connection *c, struct
 	}
 	ss = srv_session(s, 0, &err);
 	if (!ss)
-		rc = srv_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", err.msg);
+		rc = srv_send_no_session(s, c, err.msg);
 	else if (export_dataset(ss, s->lk, &o, &info, &err))
 		rc = srv_send_error(c, err.code == TN_ENOTFOUND ? MHD_HTTP_NOT_FOUND : err.code == TN_EINVAL ?
 				    MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR, "export_failed", err.msg);

@@ -373,7 +373,7 @@ static enum MHD_Result run(struct srv *s, struct MHD_Connection *c, struct srv_r
 	enum MHD_Result rc;
 
 	if (!ss)
-		return srv_send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", err.msg);
+		return srv_send_no_session(s, c, err.msg);
 	one = single_select(session_duck(ss), sql);
 	if (rq->role != SRV_ROLE_READER && !one && !writer_sql_ok(sql, why, sizeof(why))) {
 		srv_count(s, &s->refused, 1);

@@ -1,7 +1,7 @@
 /*
- * server.c: `tarn serve`. libmicrohttpd runs a pool of worker threads;
- * each keeps two sessions of its own, opened on first use: a writer's and
- * a reader's. The reader's DuckDB may only read the lake's own files
+ * server.c: `tarn serve`. libmicrohttpd gives each connection a thread;
+ * a request that runs SQL borrows one of --threads workers, each keeping
+ * two sessions, opened on first use: a writer's and a reader's. The reader's DuckDB may only read the lake's own files
  * (allowed_directories, enable_external_access=false) and its settings
  * are locked, and a reader's SQL must parse, in DuckDB's own parser, as
  * exactly one SELECT (query.c): read-only is enforced by the engine, not
@@ -35,6 +35,10 @@
 
 /* Connections one client address may hold open at once. */
 #define PER_ADDRESS_CONNECTIONS 256
+/* Workers kept for catalog reads (short queries on the lake's metadata). */
+#define CATALOG_WORKERS 1
+/* Connections (and so connection threads) in all. */
+#define MAX_CONNECTIONS 1024
 
 static void nap_ms(long ms)
 {
@@ -161,31 +165,10 @@ static int lock_down(struct srv *s, struct session *ss, const char *results, str
  * server recycles them to keep its memory flat. */
 #define RECYCLE_AFTER 5000
 
-static struct srv_worker *worker(struct srv *s)
-{
-	struct srv_worker *w = pthread_getspecific(s->key);
-
-	if (!w) {
-		w = tn_calloc(1, sizeof(*w));
-		pthread_setspecific(s->key, w);
-		pthread_mutex_lock(&s->mu);
-		w->next = s->all;
-		s->all = w;
-		pthread_mutex_unlock(&s->mu);
-	}
-	return w;
-}
-
-struct srv_worker *srv_worker_self(struct srv *s)
-{
-	return worker(s);
-}
-
-/* Close this worker's sessions when they are due and nothing still reads
- * from them (a streamed result lives in its DuckDB). */
+/* Close a worker's sessions when they are due. Called when the worker is
+ * lent, so no request holds a session pointer or a streaming result. */
 static void recycle(struct srv *s, struct srv_worker *w)
 {
-	/* called between requests only: no session pointer is held anywhere */
 	if (w->nq < s->recycle_after || w->results > 0 || (w->rw && session_in_txn(w->rw)))
 		return;
 	pthread_mutex_lock(&s->mu);
@@ -197,11 +180,84 @@ static void recycle(struct srv *s, struct srv_worker *w)
 	w->nq = 0;
 }
 
+static struct srv_worker *free_worker(struct srv *s, int catalog)
+{
+	struct srv_worker *w;
+
+	for (w = s->all; w; w = w->next)
+		if (!w->taken && w->catalog == catalog)
+			return w;
+	return NULL;
+}
+
+/* The worker the current request holds, borrowed from the pool on first
+ * use and given back when the response has been sent (completed()). A
+ * request waits for one up to --queue-timeout. Requests that need no
+ * session (health, metrics, docs) never wait: each connection has its
+ * own thread, and only the workers are scarce. Catalog reads borrow from
+ * a pool of their own, so that long queries holding every query worker
+ * do not hold up the catalog either. */
+static struct srv_worker *worker(struct srv *s)
+{
+	struct srv_req *rq = pthread_getspecific(s->key);
+	struct srv_worker *w;
+	struct timespec until;
+
+	if (!rq)
+		return NULL;
+	if (rq->w)
+		return rq->w;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += s->o->queue_ms / 1000;
+	until.tv_nsec += (s->o->queue_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!(w = free_worker(s, rq->catalog)) && !s->stopping)
+		if (pthread_cond_timedwait(&s->freed, &s->mu, &until) == ETIMEDOUT) {
+			w = free_worker(s, rq->catalog);
+			break;
+		}
+	if (w)
+		w->taken = 1;
+	else
+		s->busy++;
+	pthread_mutex_unlock(&s->mu);
+	if (w)
+		recycle(s, w);
+	rq->w = w;
+	return w;
+}
+
+/* Give the request's worker back to the pool. */
+static void give_back(struct srv *s, struct srv_req *rq)
+{
+	if (!rq->w)
+		return;
+	pthread_mutex_lock(&s->mu);
+	rq->w->taken = 0;
+	/* waiters of both pools share the condition: wake them all */
+	pthread_cond_broadcast(&s->freed);
+	pthread_mutex_unlock(&s->mu);
+	rq->w = NULL;
+}
+
+struct srv_worker *srv_worker_self(struct srv *s)
+{
+	return worker(s);
+}
+
 struct session *srv_session(struct srv *s, int reader, struct tn_err *err)
 {
 	struct srv_worker *w = worker(s);
-	struct session **slot = reader ? &w->ro : &w->rw;
+	struct session **slot;
 
+	if (!w)
+		return tn_err_set(err, TN_EIO, "every worker is busy (--threads %d); retry shortly, or start the "
+				  "server with more --threads", s->o->threads), NULL;
+	slot = reader ? &w->ro : &w->rw;
 	if (!*slot) {
 		if (session_open(slot, s->lk, err))
 			return NULL;
@@ -217,15 +273,15 @@ struct session *srv_session(struct srv *s, int reader, struct tn_err *err)
 int srv_exec(struct srv *s, enum srv_role role, const char *sql, struct duck_result **res, int *timed_out,
 	     struct tn_err *err)
 {
-	struct srv_worker *w = worker(s);
-	struct session *ss;
+	struct session *ss = srv_session(s, role == SRV_ROLE_READER, err);
+	struct srv_worker *w;
 	int rc;
 
-	w->nq++;
-	ss = srv_session(s, role == SRV_ROLE_READER, err);
 	*timed_out = 0;
 	if (!ss)
 		return err->code;
+	w = worker(s);
+	w->nq++;
 	pthread_mutex_lock(&s->mu);
 	w->busy = session_duck(ss);
 	w->since = tn_mono();
@@ -301,7 +357,34 @@ enum MHD_Result srv_send_error(struct MHD_Connection *c, unsigned status, const 
 	return srv_send_json(c, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));
 }
 
+enum MHD_Result srv_send_no_session(struct srv *s, struct MHD_Connection *c, const char *msg)
+{
+	struct srv_req *rq = pthread_getspecific(s->key);
+	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rq && !rq->w ? "busy" : "unavailable", "message", msg);
+	char *text = json_dumps(j, JSON_COMPACT);
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result rc;
+
+	json_decref(j);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (rq && !rq->w)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	rc = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* ---- metrics ---- */
+
+/* Called with s->mu held. */
+static int workers_busy(struct srv *s)
+{
+	int n = 0;
+
+	for (struct srv_worker *w = s->all; w; w = w->next)
+		n += w->taken && !w->catalog;
+	return n;
+}
 
 static enum MHD_Result metrics(struct srv *s, struct MHD_Connection *c)
 {
@@ -321,8 +404,12 @@ static enum MHD_Result metrics(struct srv *s, struct MHD_Connection *c)
 		    "# TYPE tarn_commits_total counter\ntarn_commits_total %" PRIu64 "\n"
 		    "# TYPE tarn_uploads_total counter\ntarn_uploads_total %" PRIu64 "\n"
 		    "# TYPE tarn_upload_bytes_total counter\ntarn_upload_bytes_total %" PRIu64 "\n"
+		    "# HELP tarn_busy_total Requests refused because every worker stayed busy.\n"
+		    "# TYPE tarn_busy_total counter\ntarn_busy_total %" PRIu64 "\n"
+		    "# TYPE tarn_workers_busy gauge\ntarn_workers_busy %d\n"
 		    "# TYPE tarn_http_request_seconds histogram\n", s->requests, s->errors, s->active,
-		    s->queries, s->refused, s->timeouts, s->commits, s->uploads, s->upload_bytes);
+		    s->queries, s->refused, s->timeouts, s->commits, s->uploads, s->upload_bytes, s->busy,
+		    workers_busy(s));
 	for (size_t i = 0; i < 6; i++) {
 		cum += s->lat_bucket[i];
 		tn_buf_addf(&b, "tarn_http_request_seconds_bucket{le=\"%s\"} %" PRIu64 "\n", le[i], cum);
@@ -373,7 +460,7 @@ static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char
 				      "send 'Authorization: Bearer TOKEN' with a token from the server's tokens file");
 	if (rq->too_big)
 		return srv_send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "the request body is over the limit");
-	recycle(s, worker(s));
+	rq->catalog = get && strcmp(url, "/v1/query");
 	if (!strcmp(url, "/v1/query"))
 		return post ? srv_query(s, c, rq) : only(c, "POST");
 	if (!strcmp(url, "/v1/tables"))
@@ -454,6 +541,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		tn_buf_init(&rq->body, TN_BUF_NOMAX);
 		rq->t0 = tn_mono();
 		*con_cls = rq;
+		pthread_setspecific(s->key, rq);
 		pthread_mutex_lock(&s->mu);
 		s->active++;
 		pthread_mutex_unlock(&s->mu);
@@ -505,6 +593,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	}
 	if (rq->answered)
 		return MHD_YES;
+	pthread_setspecific(s->key, rq);
 	rc = rq->up ? srv_upload_finish(s, c, rq) : route(s, c, url, method, rq);
 	log_request(s, c, method, url, rq);
 	return rc;
@@ -520,6 +609,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	if (!rq)
 		return;
 	srv_upload_free(rq->up);   /* a client that went away leaves nothing */
+	give_back(s, rq);
+	if (pthread_getspecific(s->key) == rq)
+		pthread_setspecific(s->key, NULL);
 	tn_buf_release(&rq->body);
 	tn_free(rq);
 	*con_cls = NULL;
@@ -566,6 +658,8 @@ static void defaults(struct server_opts *o)
 		o->max_upload = 1LL << 30;
 	if (o->timeout_ms <= 0)
 		o->timeout_ms = 60000;
+	if (o->queue_ms <= 0)
+		o->queue_ms = 10000;
 }
 
 static int check_auth(struct srv *s, struct tn_err *err)
@@ -604,6 +698,24 @@ static void drain(struct srv *s, struct MHD_Daemon *d)
 		close(fd);
 }
 
+/* --threads workers, each lent to one request at a time; the freed
+ * condition waits on the monotonic clock, as the queue timeout counts. */
+static void make_pool(struct srv *s)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->freed, &ca);
+	pthread_condattr_destroy(&ca);
+	for (int i = 0; i < s->o->threads + CATALOG_WORKERS; i++) {
+		struct srv_worker *w = tn_calloc(1, sizeof(*w));
+		w->catalog = i >= s->o->threads;
+		w->next = s->all;
+		s->all = w;
+	}
+}
+
 static void release(struct srv *s)
 {
 	struct tn_err ignore = TN_ERR_INIT;
@@ -624,6 +736,7 @@ static void release(struct srv *s)
 	tn_free(s->tmp_ro);
 	tn_free(s->tmp_rw);
 	pthread_key_delete(s->key);
+	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->ingest_mu);
 }
@@ -649,6 +762,7 @@ int server_run(struct lake *lk, const struct server_opts *o, struct tn_err *err)
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_mutex_init(&s.ingest_mu, NULL);
 	pthread_key_create(&s.key, NULL);
+	make_pool(&s);
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)opts.port);
@@ -667,11 +781,15 @@ int server_run(struct lake *lk, const struct server_opts *o, struct tn_err *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	/* epoll: no FD_SETSIZE ceiling a thousand idle sockets could reach;
-	 * a per-address limit keeps one client from taking every slot */
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)opts.port,
+	/* A thread per connection, so that a long query (on one of the
+	 * --threads workers) never keeps another connection waiting for its
+	 * thread; poll() has no FD_SETSIZE ceiling a thousand idle sockets
+	 * could reach; a per-address limit keeps one client from taking every
+	 * connection, and the connection limit bounds the threads. */
+	d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+			     MHD_USE_ERROR_LOG, (uint16_t)opts.port,
 			     NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts.threads,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)PER_ADDRESS_CONNECTIONS,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed, &s, MHD_OPTION_END);

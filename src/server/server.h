@@ -1,7 +1,9 @@
 /*
  * server: `tarn serve`, the HTTP API (libmicrohttpd, JSON by jansson).
- * Every worker thread has its own session on the lake (sessions are not
- * thread-safe). Callers authenticate with bearer tokens whose SHA-256 is
+ * Every connection has a thread of its own; requests that run SQL borrow
+ * one of --threads workers, each with its own sessions on the lake
+ * (sessions are not thread-safe), so a long query never holds up
+ * /v1/health or the catalog. Callers authenticate with bearer tokens whose SHA-256 is
  * listed in a tokens file with a name and a role:
  *   reader  queries and catalog reads, on a session that cannot write
  *   writer  + SQL that writes the lake
@@ -25,6 +27,7 @@ struct server_opts {
 	long max_rows;             /* rows of a query result; 0 = 100000 */
 	long long max_upload;      /* bytes of an upload; 0 = 1 GiB */
 	long timeout_ms;           /* a query's time limit; 0 = 60 s */
+	long queue_ms;             /* how long a request waits for a free worker; 0 = 10 s */
 	int quiet;                 /* no access log */
 	const char *version;       /* reported by /v1/health */
 };

@@ -26,9 +26,12 @@ struct srv_token {
 	enum srv_role role;
 };
 
-/* One worker thread's sessions and the query it runs (for the timeout). */
+/* A worker: a pair of sessions, lent to one request at a time, and the
+ * query it runs (for the timeout). */
 struct srv_worker {
 	struct session *rw, *ro;
+	int taken;                /* lent to a request now */
+	int catalog;              /* of the catalog pool, not the query pool */
 	struct duck *busy;        /* DuckDB running a query now, or NULL */
 	double since;             /* when that query started (tn_mono) */
 	int timed_out;            /* the watchdog interrupted it */
@@ -47,12 +50,13 @@ struct srv {
 	char *tmp_ro, *tmp_rw;        /* its halves for readers' and writers' result files */
 	pthread_mutex_t mu;           /* counters, the worker list, busy/since */
 	pthread_mutex_t ingest_mu;    /* ingestions run one at a time */
-	struct srv_worker *all;       /* every worker's sessions, closed at the end */
-	pthread_key_t key;
+	struct srv_worker *all;       /* the pool of workers (--threads of them) */
+	pthread_cond_t freed;         /* a worker came back to the pool */
+	pthread_key_t key;            /* the request this thread serves now */
 	long active;                  /* requests in flight */
 	int stopping;                 /* the watchdog ends */
 	uint64_t recycle_after;       /* queries before a worker's sessions reopen */
-	uint64_t requests, errors, queries, refused, timeouts, commits, uploads, upload_bytes;
+	uint64_t requests, errors, queries, refused, timeouts, commits, uploads, upload_bytes, busy;
 	uint64_t lat_bucket[6];       /* <= 10, 50, 100, 500, 1000 ms, more */
 	double lat_sum;
 };
@@ -68,6 +72,8 @@ struct srv_req {
 	const char *who;              /* token name for the access log */
 	struct srv_upload *up;        /* an upload in progress, or NULL */
 	int answered;                 /* a response is queued already */
+	struct srv_worker *w;         /* the worker it holds, or NULL */
+	int catalog;                  /* a catalog read: borrows from the catalog pool */
 };
 
 enum MHD_Result srv_send_text(struct MHD_Connection *c, unsigned status, const char *type, const char *body,
@@ -76,10 +82,15 @@ enum MHD_Result srv_send_text(struct MHD_Connection *c, unsigned status, const c
 enum MHD_Result srv_send_json(struct MHD_Connection *c, unsigned status, json_t *j);
 enum MHD_Result srv_send_error(struct MHD_Connection *c, unsigned status, const char *code, const char *msg);
 
-/* This thread's writer (reader = 0) or locked-down reader session. */
+/* The current request's writer (reader = 0) or locked-down reader session,
+ * from the worker it holds (waiting for one to be free, up to
+ * --queue-timeout; NULL and an error saying so after that). */
 struct session *srv_session(struct srv *s, int reader, struct tn_err *err);
 void srv_count(struct srv *s, uint64_t *counter, uint64_t n);
-/* This thread's worker (sessions, counters). */
+/* 503 when srv_session gave NULL: "busy" with Retry-After when no worker
+ * was free, "unavailable" when the session could not be opened. */
+enum MHD_Result srv_send_no_session(struct srv *s, struct MHD_Connection *c, const char *msg);
+/* The worker the current request holds (after srv_session succeeded). */
 struct srv_worker *srv_worker_self(struct srv *s);
 
 /* Run `sql` on this thread's session for `role` under the time limit. */

@@ -317,6 +317,7 @@ static enum MHD_Result answer(struct srv *s, struct MHD_Connection *c, struct sr
 	lo.version = version_of(path);
 	lo.table = u->load;
 	lo.mode = u->mode;
+	lo.author = rq->who;
 	ss = srv_session(s, 0, &err);
 	if (!ss || load_dataset(ss, s->lk, &lo, &rep, &err)) {
 		/* the files stay as a raw version; say which, so a retry can load it */
@@ -340,7 +341,7 @@ enum MHD_Result srv_upload_finish(struct srv *s, struct MHD_Connection *c, struc
 	struct srv_upload *u = rq->up;
 	struct ingest_opts io;
 	struct tn_err err = TN_ERR_INIT;
-	char *path = NULL;
+	char *path = NULL, *source;
 	enum MHD_Result rc;
 	int irc;
 
@@ -357,9 +358,13 @@ enum MHD_Result srv_upload_finish(struct srv *s, struct MHD_Connection *c, struc
 		return refuse(c, rq, u->status, u->code, u->msg);
 	memset(&io, 0, sizeof(io));
 	io.name = u->dataset;
+	/* the staging folder is gone once published: record who sent it */
+	source = tn_xprintf("http upload by %s", rq->who);
+	io.source = source;
 	pthread_mutex_lock(&s->ingest_mu);
 	irc = ingest_dataset(s->lk, u->dir, &io, &path, &err);
 	pthread_mutex_unlock(&s->ingest_mu);
+	tn_free(source);
 	if (irc)
 		return refuse(c, rq, irc == TN_EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
 			      "ingest_failed", err.msg);
