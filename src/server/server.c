@@ -478,6 +478,8 @@ static enum MHD_Result route(struct srv *s, struct MHD_Connection *c, const char
 	}
 	if (!strncmp(url, "/v1/datasets/", 13))
 		return only(c, "POST on /v1/datasets/NAME/files");
+	if (!strncmp(url, "/v1/admin/", 10))
+		return srv_admin(s, c, rq, url + 10, method);
 	return srv_send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such endpoint (see /openapi.json)");
 }
 
@@ -739,6 +741,7 @@ static void release(struct srv *s)
 	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->ingest_mu);
+	pthread_mutex_destroy(&s->admin_mu);
 }
 
 int server_run(struct lake *lk, const struct server_opts *o, struct tn_err *err)
@@ -761,6 +764,7 @@ int server_run(struct lake *lk, const struct server_opts *o, struct tn_err *err)
 		s.recycle_after = RECYCLE_AFTER;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_mutex_init(&s.ingest_mu, NULL);
+	pthread_mutex_init(&s.admin_mu, NULL);
 	pthread_key_create(&s.key, NULL);
 	make_pool(&s);
 	memset(&addr, 0, sizeof(addr));

@@ -50,6 +50,7 @@ struct srv {
 	char *tmp_ro, *tmp_rw;        /* its halves for readers' and writers' result files */
 	pthread_mutex_t mu;           /* counters, the worker list, busy/since */
 	pthread_mutex_t ingest_mu;    /* ingestions run one at a time */
+	pthread_mutex_t admin_mu;     /* so do backups, fsck and maintenance */
 	struct srv_worker *all;       /* the pool of workers (--threads of them) */
 	pthread_cond_t freed;         /* a worker came back to the pool */
 	pthread_key_t key;            /* the request this thread serves now */
@@ -103,6 +104,12 @@ int srv_exec(struct srv *s, enum srv_role role, const char *sql, struct duck_res
 enum MHD_Result srv_query(struct srv *s, struct MHD_Connection *c, struct srv_req *rq);
 /* Send a result (JSON, or CSV when Accept asks), streamed; takes r. */
 enum MHD_Result srv_send_result(struct srv *s, struct MHD_Connection *c, struct duck_result *r, long limit);
+
+/* ---- admin.c ---- */
+
+/* /v1/admin/WHAT for admins: backups (GET lists, POST takes one), fsck. */
+enum MHD_Result srv_admin(struct srv *s, struct MHD_Connection *c, struct srv_req *rq, const char *what,
+			  const char *method);
 
 /* ---- catalog.c ---- */
 
