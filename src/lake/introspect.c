@@ -234,3 +234,54 @@ int intro_prepare(struct session *s, const char *sql, struct tn_err *err)
 		rc = duck_exec(s->duck, macros, err);
 	return rc;
 }
+
+/* ---- lookups for tools, without DuckDB ---- */
+
+int session_relation(struct session *s, const char *schema, const char *name, enum session_rel *kind,
+		     struct tn_err *err)
+{
+	struct lk_table *t = NULL;
+	int64_t n, id;
+	int found, rc;
+
+	*kind = SESSION_REL_NONE;
+	rc = sess_read_snapshot(s, &n, err);
+	if (!rc)
+		rc = meta_view(s->cat, schema, name, n, &id, NULL, &found, err);
+	if (rc)
+		return rc;
+	if (found) {
+		*kind = SESSION_REL_VIEW;
+		return 0;
+	}
+	rc = meta_table(s->lk, s->cat, schema, name, n, &t, err);
+	if (rc == TN_ENOTFOUND) {
+		tn_err_clear(err);
+		return 0;
+	}
+	if (!rc)
+		*kind = SESSION_REL_TABLE;
+	meta_table_free(t);
+	return rc;
+}
+
+int session_columns(struct session *s, const char *schema, const char *name, char ***names, size_t *n,
+		    struct tn_err *err)
+{
+	struct lk_table *t = NULL;
+	int64_t snap;
+	int rc = sess_read_snapshot(s, &snap, err);
+
+	*names = NULL;
+	*n = 0;
+	if (!rc)
+		rc = meta_table(s->lk, s->cat, schema, name, snap, &t, err);
+	if (rc)
+		return rc;
+	*names = tn_calloc(t->ncols ? t->ncols : 1, sizeof(char *));
+	for (size_t i = 0; i < t->ncols; i++)
+		(*names)[i] = tn_strdup(t->cols[i].name);
+	*n = t->ncols;
+	meta_table_free(t);
+	return 0;
+}

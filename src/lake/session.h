@@ -40,6 +40,19 @@ void session_set_commit_info(struct session *s, const char *author, const char *
  * yet, or the last statement changed nothing). */
 int64_t session_last_commit(const struct session *s);
 
+/* What schema.name (schema NULL: main) is at the snapshot the session
+ * reads: a catalog lookup, case-insensitive as SQL names are, with no
+ * DuckDB work (unlike tarn_tables(), which lists every table). */
+enum session_rel { SESSION_REL_NONE, SESSION_REL_TABLE, SESSION_REL_VIEW };
+int session_relation(struct session *s, const char *schema, const char *name, enum session_rel *kind,
+		     struct tn_err *err);
+
+/* The top-level column names of table schema.name at the snapshot the
+ * session reads, in order: *names (n strings, each owned, and the array;
+ * free with tn_free). TN_ENOTFOUND when there is no such table. */
+int session_columns(struct session *s, const char *schema, const char *name, char ***names, size_t *n,
+		    struct tn_err *err);
+
 /* 1 while a BEGIN ... COMMIT transaction is open. */
 int session_in_txn(const struct session *s);
 /* The session's DuckDB (for tools that need to run plain DuckDB SQL). */

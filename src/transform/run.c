@@ -89,24 +89,15 @@ static int query_int(struct session *ss, const char *sql, int64_t *out, struct t
 	return exec_sql(ss, sql, out, err);
 }
 
-/* Whether the node's relation exists as a `kind` ('table' or 'view'). */
+/* Whether the node's relation exists as a `kind` ('table' or 'view'):
+ * a catalog lookup, not tarn_tables(), which lists the whole lake. */
 static int object_exists(struct session *ss, const struct tf_node *n, const char *kind, int *yes,
 			 struct tn_err *err)
 {
-	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	int64_t c = 0;
-	int rc;
+	enum session_rel k;
+	int rc = session_relation(ss, n->schema, n->name, &k, err);
 
-	tn_buf_adds(&q, "SELECT count(*) FROM tarn_tables() WHERE kind = ");
-	tn_buf_add_sqlstr(&q, kind);
-	tn_buf_adds(&q, " AND lower(schema_name) = lower(");
-	tn_buf_add_sqlstr(&q, n->schema);
-	tn_buf_adds(&q, ") AND lower(table_name) = lower(");
-	tn_buf_add_sqlstr(&q, n->name);
-	tn_buf_adds(&q, ")");
-	rc = query_int(ss, q.buf, &c, err);
-	*yes = c > 0;
-	tn_buf_release(&q);
+	*yes = !rc && k == (strcmp(kind, "view") ? SESSION_REL_TABLE : SESSION_REL_VIEW);
 	return rc;
 }
 
@@ -173,24 +164,19 @@ static int comments(struct session *ss, const struct tf_project *p, size_t i, st
 
 enum cols { COLS_PLAIN, COLS_SOURCE, COLS_SET };
 
-/* The column names of result r (one per row), comma separated: "c",
- * "__tarn_s.c" or "c = __tarn_s.c". */
-static void col_list(struct tn_buf *q, struct duck_result *r, uint64_t nr, enum cols how)
+/* Column names, comma separated: "c", "__tarn_s.c" or "c = __tarn_s.c". */
+static void col_list(struct tn_buf *q, char **names, size_t nn, enum cols how)
 {
-	uint64_t row;
-
-	for (row = 0; row < nr; row++) {
-		char *c = duck_result_text(r, 0, row);
-		tn_buf_adds(q, row ? ", " : "");
+	for (size_t k = 0; k < nn; k++) {
+		tn_buf_adds(q, k ? ", " : "");
 		if (how != COLS_SOURCE)
-			tn_buf_add_sqlid(q, c);
+			tn_buf_add_sqlid(q, names[k]);
 		if (how == COLS_SET)
 			tn_buf_adds(q, " = ");
 		if (how != COLS_PLAIN) {
 			tn_buf_adds(q, "__tarn_s.");
-			tn_buf_add_sqlid(q, c);
+			tn_buf_add_sqlid(q, names[k]);
 		}
-		tn_free(c);
 	}
 }
 
@@ -200,10 +186,9 @@ static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, c
 		     struct tn_err *err)
 {
 	const struct tf_node *n = &p->n[i];
-	struct tn_buf cq = TN_BUF_INIT(TN_BUF_NOMAX), on = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct duck_result *r = NULL;
-	char *rel = tf_relation(p, i), *keys = tn_strdup(n->unique_key), *k, *save = NULL;
-	uint64_t nr;
+	struct tn_buf on = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *rel = tf_relation(p, i), *keys = tn_strdup(n->unique_key), *k, *save = NULL, **cols = NULL;
+	size_t nc = 0;
 	int rc, first = 1;
 
 	for (k = strtok_r(keys, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
@@ -214,27 +199,20 @@ static int merge_sql(struct session *ss, const struct tf_project *p, size_t i, c
 		tn_buf_add_sqlid(&on, k);
 		first = 0;
 	}
-	tn_buf_adds(&cq, "SELECT column_name FROM tarn_columns(");
-	{
-		char *qual = tn_xprintf("%s.%s", n->schema, n->name);
-		tn_buf_add_sqlstr(&cq, qual);
-		tn_free(qual);
-	}
-	tn_buf_adds(&cq, ")");
-	rc = session_exec(ss, cq.buf, &r, err);
-	nr = rc ? 0 : duck_result_nrows(r);
+	rc = session_columns(ss, n->schema, n->name, &cols, &nc, err);
 	tn_buf_addf(q, "MERGE INTO %s AS __tarn_t USING (%s\n) AS __tarn_s ON %s WHEN MATCHED THEN UPDATE SET ",
 		    rel, sql, on.buf);
-	col_list(q, r, nr, COLS_SET);
+	col_list(q, cols, nc, COLS_SET);
 	tn_buf_adds(q, " WHEN NOT MATCHED THEN INSERT (");
-	col_list(q, r, nr, COLS_PLAIN);
+	col_list(q, cols, nc, COLS_PLAIN);
 	tn_buf_adds(q, ") VALUES (");
-	col_list(q, r, nr, COLS_SOURCE);
+	col_list(q, cols, nc, COLS_SOURCE);
 	tn_buf_adds(q, ")");
-	if (!rc && nr == 0)
+	if (!rc && nc == 0)
 		rc = tn_err_set(err, TN_EINVAL, "%s has no columns to merge into", rel);
-	duck_result_free(r);
-	tn_buf_release(&cq);
+	for (size_t c = 0; c < nc; c++)
+		tn_free(cols[c]);
+	tn_free(cols);
 	tn_buf_release(&on);
 	tn_free(rel);
 	tn_free(keys);

@@ -266,19 +266,10 @@ static int next_run(struct session *ss, struct snap *s, struct tn_err *err)
 
 static int table_exists(struct session *ss, const struct snap *s, int *yes, struct tn_err *err)
 {
-	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct duck_result *r = NULL;
-	int rc;
+	enum session_rel k;
+	int rc = session_relation(ss, s->schema, s->name, &k, err);
 
-	tn_buf_adds(&q, "SELECT count(*) FROM tarn_tables() WHERE lower(schema_name) = lower(");
-	tn_buf_add_sqlstr(&q, s->schema);
-	tn_buf_adds(&q, ") AND lower(table_name) = lower(");
-	tn_buf_add_sqlstr(&q, s->name);
-	tn_buf_adds(&q, ")");
-	rc = session_exec(ss, q.buf, &r, err);
-	*yes = !rc && duck_result_int(r, 0, 0) > 0;
-	duck_result_free(r);
-	tn_buf_release(&q);
+	*yes = !rc && k != SESSION_REL_NONE;
 	return rc;
 }
 
