@@ -433,7 +433,7 @@ static int schema_version_row(struct session *s, int64_t table_id, struct tn_err
 			   err, 3, s->new_snap, s->base.schema_version + 1, table_id);
 }
 
-static int create_table(struct session *s, struct sql_stmt *st, struct tn_err *err)
+static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_out, struct tn_err *err)
 {
 	struct coldef *defs = NULL;
 	struct tn_buf ch = TN_BUF_INIT(TN_BUF_NOMAX);
@@ -448,7 +448,8 @@ static int create_table(struct session *s, struct sql_stmt *st, struct tn_err *e
 	if (rc || skip)
 		return rc;
 	if (st->kind == SQL_CREATE_TABLE_AS) {
-		rc = sess_refresh_mirror(s, err);
+		/* only the tables the query reads get their views built */
+		rc = sess_mirror_for_select(s, st->body, err);
 		if (!rc)
 			rc = intro_prepare(s, st->body, err);
 		if (!rc)
@@ -483,6 +484,8 @@ static int create_table(struct session *s, struct sql_stmt *st, struct tn_err *e
 		rc = meta_table_by_id(s->lk, s->cat, table_id, s->new_snap, &t, err);
 		if (!rc)
 			rc = write_rows(s, t, query, &rows, err);
+		if (!rc)
+			*rows_out = rows;   /* as DuckDB's CREATE TABLE AS reports */
 		meta_table_free(t);
 	}
 out:
@@ -916,14 +919,14 @@ static int comment_on(struct session *s, struct sql_stmt *st, struct tn_err *err
 	return rc;
 }
 
-int ddl_exec(struct session *s, struct sql_stmt *st, struct tn_err *err)
+int ddl_exec(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
 {
 	switch (st->kind) {
 	case SQL_CREATE_SCHEMA:
 		return create_schema(s, st, err);
 	case SQL_CREATE_TABLE:
 	case SQL_CREATE_TABLE_AS:
-		return create_table(s, st, err);
+		return create_table(s, st, rows, err);
 	case SQL_CREATE_VIEW:
 		return create_view(s, st, err);
 	case SQL_DROP_TABLE:

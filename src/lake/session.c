@@ -816,6 +816,16 @@ int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err)
 	return rc;
 }
 
+int sess_mirror_for_select(struct session *s, const char *sql, struct tn_err *err)
+{
+	int was = s->query_is_select, rc;
+
+	s->query_is_select = 1;
+	rc = sess_mirror_for(s, sql, err);
+	s->query_is_select = was;
+	return rc;
+}
+
 /* ---- statements ---- */
 
 /* DuckDB's C API renders nested and time-zone values as empty text; such
@@ -938,7 +948,7 @@ static int run_write(struct session *s, struct sql_stmt *st, int64_t *rows, stru
 		return write_merge(s, st, rows, err);
 	default:
 		*rows = 0;
-		return ddl_exec(s, st, err);
+		return ddl_exec(s, st, rows, err);
 	}
 }
 

@@ -64,6 +64,9 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err);
 /* What reads use: the mirror at the read snapshot, with the views of the
  * tables `sql` reads built (every table's when that cannot be told). */
 int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err);
+/* sess_mirror_for for `sql` that is a SELECT (the body of CREATE TABLE AS),
+ * whatever the statement around it. */
+int sess_mirror_for_select(struct session *s, const char *sql, struct tn_err *err);
 /* A one-row "Count" result. */
 int sess_count_result(struct session *s, int64_t n, struct duck_result **res, struct tn_err *err);
 /* Resolve the target of a statement at the read snapshot. */
@@ -82,7 +85,8 @@ int write_rows(struct session *s, struct lk_table *t, const char *select_sql, in
 	       struct tn_err *err);
 
 /* ddl.c */
-int ddl_exec(struct session *s, struct sql_stmt *st, struct tn_err *err);
+/* *rows: the rows a CREATE TABLE AS wrote; left alone by other statements. */
+int ddl_exec(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 
 /* timetravel.c: rewrite AT (...) clauses of a query; *out NULL if none. */
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err);

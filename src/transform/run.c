@@ -306,8 +306,8 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 		rc = exec_sql(ss, q.buf, rows, err);
 	else if (!rc)
 		*rows = 0;   /* an incremental model with nothing new */
-	if (!rc && n->mat != TF_VIEW && q.len && !strncmp(q.buf, "CREATE", 6)) {
-		/* CREATE ... AS reports no count: ask the table (metadata only) */
+	if (!rc && n->mat != TF_VIEW && q.len && !strncmp(q.buf, "CREATE", 6) && *rows < 0) {
+		/* CREATE ... AS that reports no count: ask the table */
 		char *rel = tf_relation(p, i);
 		tn_buf_reset(&q);
 		tn_buf_addf(&q, "SELECT count(*) FROM %s", rel);
