@@ -126,6 +126,11 @@ static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, 
 	int rc;
 
 	collect_leaves(t->cols, t->ncols, 1, &leaves, &nleaves, &alloc);
+	/* the footer is read once, not once per column */
+	tn_buf_adds(&q, "WITH __tarn_m AS MATERIALIZED (SELECT column_id, stats_min_value, stats_max_value, "
+			"stats_null_count, num_values, total_compressed_size FROM parquet_metadata(");
+	tn_buf_add_sqlstr(&q, path);
+	tn_buf_adds(&q, ")) ");
 	for (i = 0; i < nleaves; i++) {
 		const struct lk_column *c = leaves[i].col;
 		char *dt = meta_duck_type(c);
@@ -141,10 +146,8 @@ static int record_stats(struct session *s, struct lk_table *t, int64_t file_id, 
 		else
 			tn_buf_addf(&q, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR), "
 					"CAST(max(TRY_CAST(stats_max_value AS %s)) AS VARCHAR), ", dt, dt);
-		tn_buf_adds(&q, "sum(stats_null_count), sum(num_values), sum(total_compressed_size) "
-				"FROM parquet_metadata(");
-		tn_buf_add_sqlstr(&q, path);
-		tn_buf_addf(&q, ") WHERE column_id = %zu", i);
+		tn_buf_addf(&q, "sum(stats_null_count), sum(num_values), sum(total_compressed_size) "
+				"FROM __tarn_m WHERE column_id = %zu", i);
 		tn_free(dt);
 	}
 	rc = nleaves ? duck_query(s->duck, q.buf, &r, err) : 0;
