@@ -5,7 +5,9 @@
 # as a ratio of per-query time; 10 MB uploads (MB/s); the server's RSS
 # sampled every second over the whole run. Run by hand, not in CI:
 #   bench/bench_serve.sh                 # ~30 s of load (DUR=30)
-#   DUR=600 bench/bench_serve.sh         # the 10-minute memory check
+#   DUR=600 CONNS=8 bench/bench_serve.sh # the 10-minute memory check: one
+#                                        # load level, RSS by minute
+# CONNS (default "1 8 64") lists the connection counts; DUR is split among them.
 # BUILD (default build-release or /tmp/b-srv) holds tarn and duck_sql.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +16,7 @@ BUILD=${BUILD:-$here/build-release}
 DUR=${DUR:-30}
 THREADS=${THREADS:-8}
 UPLOADS=${UPLOADS:-10}
+CONNS=${CONNS:-1 8 64}
 cmake --build "$BUILD" --target tarn duck_sql -j2 >/dev/null
 TARN=$BUILD/tarn DUCK=$BUILD/duck_sql
 command -v wrk >/dev/null || { echo "bench_serve: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -43,9 +46,10 @@ for k in $(seq 100); do curl -s "http://127.0.0.1:$port/v1/health" >/dev/null &&
 ( while kill -0 "$srv" 2>/dev/null; do awk '/VmRSS/ {print $2}' "/proc/$srv/status" 2>/dev/null; sleep 1; done ) >"$work/rss" &
 
 python3 -c 'import json,sys; print("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = " + json.dumps(json.dumps({"sql": sys.argv[1]})))' "$query" >"$work/q.lua"
-phase=$(( DUR / 3 > 1 ? DUR / 3 : 1 ))
+nconns=$(echo $CONNS | wc -w)
+phase=$(( DUR / nconns > 1 ? DUR / nconns : 1 ))
 printf '%-12s %10s %10s %10s %14s %14s\n' connections qps p50_ms p99_ms "ratio/duckdb" "ratio/session"
-for c in 1 8 64; do
+for c in $CONNS; do
 	wrk -t $(( c < 4 ? c : 4 )) -c "$c" -d "${phase}s" --latency -s "$work/q.lua" "http://127.0.0.1:$port/v1/query" >"$work/wrk.$c"
 	python3 - "$work/wrk.$c" "$c" "$duck_s" "$tarn_s" <<'PY'
 import re, sys
@@ -79,4 +83,7 @@ if v:
     q = len(v) // 4 or 1
     print("RSS (MB) over %d s: first %.0f, max %.0f, last %.0f; mean of first quarter %.0f, of last quarter %.0f"
           % (len(v), v[0] / 1024, max(v) / 1024, v[-1] / 1024, sum(v[:q]) / q / 1024, sum(v[-q:]) / q / 1024))
+    if len(v) >= 120:
+        print("RSS (MB) by minute: " + " ".join("%.0f" % (sum(v[i:i + 60]) / len(v[i:i + 60]) / 1024)
+                                                for i in range(0, len(v), 60)))
 PY
