@@ -7,6 +7,8 @@
 #   call TOKEN METHOD PATH [BODY]  prints the status code; the body goes to $tmp/body
 #   jq_py EXPR            $tmp/body parses as JSON (bound to d) and EXPR holds
 #   snaps                 the lake's snapshot count
+#   stop_server           SIGTERM; true when it exited 0 with no sanitizer report
+#                         (then start_server may start another)
 # The server is killed and $tmp removed at exit.
 lake="$tmp/lake"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -24,3 +26,8 @@ start_server() {
 call() { curl -s -o "$tmp/body" -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} -X "$2" ${4:+-d "$4"} "$url$3"; }
 jq_py() { python3 -c "import json,sys; d = json.load(open('$tmp/body')); sys.exit(0 if ($1) else 1)" || { cat "$tmp/body"; return 1; }; }
 snaps() { "$TARN" --lake "$lake" sql --format csv -c "SELECT count(*) FROM tarn_snapshots()" | tail -1; }
+stop_server() {
+	kill "$srv_pid" && for k in $(seq 100); do [ -s "$tmp/serve.rc" ] && break; sleep 0.1; done &&
+	[ "$(cat "$tmp/serve.rc")" = 0 ] && ! grep -E 'Sanitizer|runtime error' "$tmp/serve.log" &&
+	rm -f "$tmp/serve.pid" "$tmp/serve.rc"
+}

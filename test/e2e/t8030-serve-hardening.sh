@@ -74,8 +74,13 @@ test_ok "a stranger's body and one declared over the limit are not read" <<'EOF_
 	out=$(curl -s -o "$tmp/body" -w '%{http_code} %{size_upload}' -H 'Expect:' --data-binary @"$tmp/big" "$url/v1/query") &&
 	echo "stranger: $out" && [ "${out% *}" = 401 ] && [ "${out#* }" -lt 50000000 ] &&
 	out=$(curl -s -o "$tmp/body" -w '%{http_code} %{size_upload}' -H 'Expect:' -H 'Authorization: Bearer r-1' \
-		--data-binary @"$tmp/big" "$url/v1/query") &&
-	echo "reader: $out" && [ "${out% *}" = 413 ] && [ "${out#* }" -lt 50000000 ] &&
+		--data-binary @"$tmp/big" "$url/v1/query"; true) &&
+	echo "reader: $out" && [ "${out#* }" -lt 50000000 ] &&
+	# the 413 is sent, then the connection closed unread: a client still
+	# sending may see the reset (code 000) before it reads the answer
+	{ [ "${out% *}" = 413 ] || [ "${out% *}" = 000 ]; } &&
+	out=$(curl -s -o "$tmp/body" -w '%{http_code}' -H 'Authorization: Bearer r-1' --data-binary @"$tmp/big" \
+		"$url/v1/query") && echo "reader with Expect: 100-continue: $out" && [ "$out" = 413 ] &&
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/health")" = 200 ]
 EOF_
 
@@ -104,8 +109,7 @@ PY
 EOF_
 
 test_ok 'SIGTERM: the server exits 0, with no sanitizer report' <<'EOF_'
-	kill "$srv_pid" && for k in $(seq 100); do [ -s "$tmp/serve.rc" ] && break; sleep 0.1; done &&
-	[ "$(cat "$tmp/serve.rc")" = 0 ] && ! grep -E 'Sanitizer|runtime error' "$tmp/serve.log"
+	stop_server
 EOF_
 srv_pid=
 test_done
