@@ -140,6 +140,7 @@ static void end_write(struct session *s, int committed)
 	 * snapshot_changes, table by table. */
 	if (!committed || s->mirror_snap == s->new_snap)
 		s->mirror_dirty = 1;
+	s->mirror_behind = 0;
 	/* A rollback may have undone the creation of inlined-data tables. */
 	if (!committed)
 		forget_inlined_tables(s);
@@ -680,70 +681,196 @@ static int mirror_full(struct session *s, int64_t n, int lazy, struct tn_err *er
 	return rc;
 }
 
-/* Tables whose data changed in (from, to], or -1 in *full when anything
- * other than data changed (then everything is rebuilt). */
-static int changed_tables(struct session *s, int64_t from, int64_t to, int64_t **ids, size_t *nids,
-			  int *full, struct tn_err *err)
+/* What changed in (from, to], table by table. */
+struct changes {
+	int64_t *ids;        /* tables to rebuild (data, columns, comments, new) */
+	int *renew;          /* per id: its name may have changed (drop the old view first) */
+	size_t n, alloc;
+	int64_t *dropped;    /* tables dropped */
+	size_t ndropped, adropped;
+	int full;            /* something else changed (views, schemas ...): rebuild all */
+};
+
+static void changes_add(struct changes *c, int64_t id, int renew)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ids[i] == id) {
+			c->renew[i] |= renew;
+			return;
+		}
+	if (c->n == c->alloc) {
+		size_t a = c->alloc;
+		TN_GROW(c->ids, c->alloc, c->n + 1);
+		TN_GROW(c->renew, a, c->n + 1);
+	}
+	c->ids[c->n] = id;
+	c->renew[c->n++] = renew;
+}
+
+static void changes_release(struct changes *c)
+{
+	tn_free(c->ids);
+	tn_free(c->renew);
+	tn_free(c->dropped);
+}
+
+static int changes_dropped(const struct changes *c, int64_t id)
+{
+	for (size_t i = 0; i < c->ndropped; i++)
+		if (c->dropped[i] == id)
+			return 1;
+	return 0;
+}
+
+/* One changes_made list. Tables created in the range are found by their
+ * begin_snapshot (changes name them, not their ids). */
+static void parse_changes(struct changes *c, const char *p)
+{
+	static const struct { const char *kind; int renew; } data[] = {
+		{ "inserted_into_table:", 0 }, { "deleted_from_table:", 0 }, { "inlined_insert:", 0 },
+		{ "altered_table:", 1 }, { "compacted_table:", 0 },
+	};
+
+	while (p && *p && !c->full) {
+		const char *colon = strchr(p, ':');
+		size_t k, len = colon ? (size_t)(colon - p) + 1 : 0;
+		char *end = NULL;
+		long long id;
+		if (colon && !strncmp(p, "created_table:", len)) {
+			/* skip the quoted "schema"."name" (quotes doubled inside) */
+			const char *q = colon + 1;
+			int in = 0;
+			for (; *q && (in || *q != ','); q++)
+				if (*q == '"')
+					in = !in;
+			p = *q == ',' ? q + 1 : q;
+			continue;
+		}
+		for (k = 0; colon && k < TN_ARRAY_LEN(data) && strncmp(p, data[k].kind, len); k++)
+			;
+		if (colon && !strncmp(p, "dropped_table:", len)) {
+			id = strtoll(colon + 1, &end, 10);
+			TN_GROW(c->dropped, c->adropped, c->ndropped + 1);
+			c->dropped[c->ndropped++] = id;
+		} else if (colon && k < TN_ARRAY_LEN(data)) {
+			id = strtoll(colon + 1, &end, 10);
+			changes_add(c, id, data[k].renew);
+		} else {
+			c->full = 1;
+			break;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+}
+
+static int changed_tables(struct session *s, int64_t from, int64_t to, struct changes *c, struct tn_err *err)
 {
 	struct catalog_stmt *st;
-	size_t alloc = 0;
 	int rc = catalog_prepare(s->cat, "SELECT changes_made FROM ducklake_snapshot_changes "
 					 "WHERE snapshot_id > ? AND snapshot_id <= ?", &st, err);
 
-	*ids = NULL;
-	*nids = 0;
-	*full = 0;
+	memset(c, 0, sizeof(*c));
 	if (rc)
 		return rc;
 	catalog_bind_int(st, 1, from);
 	catalog_bind_int(st, 2, to);
-	while (!*full && (rc = catalog_step(st, err)) == 1) {
-		const char *p = catalog_col_text(st, 0);
-		while (p && *p && !*full) {
-			const char *colon = strchr(p, ':');
-			char *end;
-			long long id;
-			if (!colon || (strncmp(p, "inserted_into_table:", 20) && strncmp(p, "deleted_from_table:", 19) &&
-				       strncmp(p, "inlined_insert:", 15))) {
-				*full = 1;
-				break;
-			}
-			id = strtoll(colon + 1, &end, 10);
-			TN_GROW(*ids, alloc, *nids + 1);
-			(*ids)[(*nids)++] = id;
-			p = *end == ',' ? end + 1 : end;
-		}
-	}
+	while (!c->full && (rc = catalog_step(st, err)) == 1)
+		parse_changes(c, catalog_col_text(st, 0));
+	catalog_finalize(st);
+	if (rc < 0 || c->full)
+		return rc < 0 ? rc : 0;
+	rc = catalog_prepare(s->cat, "SELECT table_id FROM ducklake_table WHERE begin_snapshot > ? AND "
+				     "begin_snapshot <= ?", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, from);
+	catalog_bind_int(st, 2, to);
+	while ((rc = catalog_step(st, err)) == 1)
+		changes_add(c, catalog_col_int(st, 0), 1);
 	catalog_finalize(st);
 	return rc < 0 ? rc : 0;
 }
 
+/* Drop the view of the table with this id, if the mirror has one, and
+ * forget it: it was dropped, or may have a new name. */
+static int unmirror(struct session *s, int64_t id, struct tn_err *err)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < s->nlazy && s->lazy[i].id != id; i++)
+		;
+	if (i == s->nlazy)
+		return 0;
+	tn_buf_adds(&q, "DROP VIEW IF EXISTS ");
+	tn_buf_add_sqlid(&q, s->lazy[i].schema);
+	tn_buf_addc(&q, '.');
+	tn_buf_add_sqlid(&q, s->lazy[i].name);
+	rc = duck_exec(s->duck, q.buf, err);
+	tn_buf_release(&q);
+	tn_free(s->lazy[i].schema);
+	tn_free(s->lazy[i].name);
+	s->lazy[i] = s->lazy[--s->nlazy];
+	return rc;
+}
+
+/* Bring the views from snapshot `from` to `to` table by table: dropped
+ * and renamed tables lose their old view first, then every changed table
+ * still there at `to` gets its view again. */
+static int apply_changes(struct session *s, const struct changes *c, int64_t to, int lazy, struct tn_err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < c->ndropped; i++)
+		rc = unmirror(s, c->dropped[i], err);
+	for (i = 0; !rc && i < c->n; i++)
+		if (c->renew[i] && !changes_dropped(c, c->ids[i]))
+			rc = unmirror(s, c->ids[i], err);
+	for (i = 0; !rc && i < c->n; i++)
+		if (!changes_dropped(c, c->ids[i]))
+			rc = mirror_table(s, c->ids[i], to, c->renew[i], lazy, err);
+	return rc;
+}
+
+/* Bring the DuckDB views to the snapshot reads see. Inside a write
+ * transaction that has not written yet, that snapshot holds exactly the
+ * committed one it started from (s->base), so the views follow that one
+ * and stay usable after COMMIT; once it has written, reads must see the
+ * writes and the views are rebuilt at the pending snapshot. */
 static int refresh(struct session *s, int lazy, struct tn_err *err)
 {
-	int64_t n, *ids = NULL;
-	size_t nids = 0, i;
+	struct changes c;
+	int64_t n, to;
 	int rc, full = 0;
 
 	rc = sess_read_snapshot(s, &n, err);
 	if (rc)
 		return rc;
-	if (n == s->mirror_snap && !s->mirror_dirty)
+	if (n == s->mirror_snap && !s->mirror_dirty && !(s->wtxn && s->mirror_behind))
 		return 0;
-	if (s->mirror_dirty || s->mirror_snap < 0 || s->wtxn || n < s->mirror_snap)
+	to = s->wtxn && !s->mirror_behind ? s->base.id : n;
+	memset(&c, 0, sizeof(c));
+	if (s->mirror_dirty || s->mirror_snap < 0 || (s->wtxn && s->mirror_behind) || to < s->mirror_snap) {
 		full = 1;
-	else
-		rc = changed_tables(s, s->mirror_snap, n, &ids, &nids, &full, err);
-	for (i = 0; !rc && !full && i < nids; i++)
-		rc = mirror_table(s, ids[i], n, 0, lazy, err);
-	tn_free(ids);
+	} else if (to > s->mirror_snap) {
+		rc = changed_tables(s, s->mirror_snap, to, &c, err);
+		full = c.full;
+	}
+	if (!rc && !full)
+		rc = apply_changes(s, &c, to, lazy, err);
+	changes_release(&c);
 	if (!rc && full)
-		rc = mirror_full(s, n, lazy, err);
+		rc = mirror_full(s, to, lazy, err);
 	if (rc) {
 		s->mirror_dirty = 1;
 		return rc;
 	}
-	s->mirror_snap = n;
+	s->mirror_snap = to;
 	s->mirror_dirty = 0;
+	if (full)
+		s->mirror_behind = 0;   /* rebuilt with the transaction's own writes */
 	return 0;
 }
 
@@ -1136,7 +1263,10 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	} else {
 		rc = catalog_release(s->cat, "tarn_stmt", err);
 	}
-	s->mirror_dirty = 1;
+	/* reads later in the transaction must see this write: they rebuild
+	 * the views; after COMMIT, snapshot_changes bring them up to date */
+	if (rc || s->changes.len != nchanges || s->schema_changed != schema_changed)
+		s->mirror_behind = 1;
 	return rc ? rc : sess_count_result(s, rows, res, err);
 }
 

@@ -30,6 +30,8 @@ struct session {
 
 	int64_t mirror_snap;    /* snapshot the DuckDB views show; -1 = none */
 	int mirror_dirty;       /* rebuild at the next read */
+	int mirror_behind;      /* the open transaction wrote since the views were made:
+				 * they show a committed snapshot without its writes */
 	char **mirrored;        /* "schema\0name" pairs created in DuckDB, as SQL to drop */
 	size_t nmirrored, amirrored;
 	/* Tables whose mirror view is still a row-less stand-in (typed
