@@ -120,9 +120,9 @@ static int table_exists(struct session *ss, const struct tf_node *n, int *yes, s
 
 /* CREATE OR REPLACE replaces only its own kind: a model that changed
  * from view to table (or back) drops the old object first, in its build's
- * transaction, so readers never see it missing. Asked before BEGIN: the
- * lake's tarn_tables() inside a transaction that then replaces a table
- * makes later reads of that table fail. *drop is the DROP, or NULL. */
+ * transaction, so readers never see it missing. Asked before BEGIN, so
+ * the check reads the committed catalog, not the build's own writes.
+ * *drop is the DROP, or NULL. */
 static int drop_other_kind(struct session *ss, const struct tf_project *p, size_t i, char **drop,
 			   struct tn_err *err)
 {
