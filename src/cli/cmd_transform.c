@@ -241,10 +241,13 @@ static int summary(struct cli *c, const struct tf_results *res, struct tn_err *e
 		if (x->message && (!strcmp(x->status, "error") || !strcmp(x->status, "fail")))
 			fprintf(stderr, "tarn: %s %s %s: %s\n", x->kind, x->node,
 				!strcmp(x->status, "fail") ? "failed; failing rows" : "error", x->message);
+		else if (x->message && !strcmp(x->status, "warn"))
+			fprintf(stderr, "tarn: WARN %s %s (severity warn, not a failure); failing rows: %s\n", x->kind,
+				x->node, x->message);
 	}
 	if (!rc && !c->quiet)
-		fprintf(stderr, "tarn: run %s: %zu node%s, %d failed\n", res->run_id, res->n, res->n == 1 ? "" : "s",
-			res->failed);
+		fprintf(stderr, "tarn: run %s: %zu node%s, %d failed, %d warned\n", res->run_id, res->n,
+			res->n == 1 ? "" : "s", res->failed, res->warned);
 	return rc;
 }
 

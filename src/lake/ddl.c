@@ -400,7 +400,13 @@ static int prepare_create(struct session *s, struct sql_stmt *st, int64_t schema
 		struct sql_stmt drop = *st;
 		drop.if_exists = 1;
 		drop.cascade = 0;
-		return drop_object(s, &drop, is_view, err);
+		rc = drop_object(s, &drop, is_view, err);
+		/* The mirror may hold a stand-in for the object just ended at
+		 * this same snapshot (a read earlier in the transaction built it
+		 * lazily); the refresh the CREATE ... AS does next must rebuild,
+		 * or it would look that old table up and fail. */
+		s->mirror_dirty = 1;
+		return rc;
 	}
 	return tn_err_set(err, TN_ECONFLICT, "%s with name \"%s\" already exists",
 			  is_view ? "View" : "Table", st->target.name);

@@ -740,12 +740,75 @@ void tf_ancestors(const struct tf_project *p, size_t i, char *mark)
 		tf_ancestors(p, p->n[i].deps[d], mark);
 }
 
+/* Whether `term` ("source:s" or "source:s.t") names source table s.t. */
+static int source_term_hits(const char *term, const char *src, const char *table)
+{
+	const char *want = term + 7;
+	size_t sl = strlen(src);
+
+	if (strncmp(want, src, sl))
+		return 0;
+	return want[sl] == '\0' || (want[sl] == '.' && !strcmp(want + sl + 1, table));
+}
+
+/* A source: term picks no node (source tests are chosen by
+ * tf_source_selected); here it is only checked to name a source. */
+static int check_source_term(const struct tf_project *p, const char *term, struct tn_err *err)
+{
+	const char *key, *tkey;
+	json_t *s, *t;
+
+	json_object_foreach(p->sources, key, s)
+		json_object_foreach(json_object_get(s, "tables"), tkey, t)
+			if (source_term_hits(term, key, tkey))
+				return 0;
+	return tn_err_set(err, TN_ENOTFOUND, "--select %s: no source or source table of that name in the project's "
+			  "YAML", term);
+}
+
+int tf_source_selected(const char *sel, const char *src, const char *table)
+{
+	char *copy, *t, *save = NULL;
+	int yes = 0;
+
+	if (!sel)
+		return 1;
+	copy = tn_strdup(sel);
+	for (t = strtok_r(copy, " ,", &save); !yes && t; t = strtok_r(NULL, " ,", &save))
+		yes = !strncmp(t, "source:", 7) && source_term_hits(t, src, table);
+	tn_free(copy);
+	return yes;
+}
+
+int tf_text_deps(const struct tf_project *p, const char *file, const char *text, char *mark, char ***sources,
+		 size_t *nsources, struct tn_err *err)
+{
+	struct tf_node n;
+	struct collect c = { (struct tf_project *)p, &n, err };
+	struct tmpl_env env = { &c, NULL, 0, c_ref, c_source, c_var, NULL };
+	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t k;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	rc = tmpl_collect(&env, file, text, &out, err);
+	for (k = 0; k < n.ndeps; k++)
+		mark[n.deps[k]] = 1;
+	*sources = n.sources;
+	*nsources = n.nsources;
+	tn_free(n.deps);
+	tn_buf_release(&out);
+	return rc;
+}
+
 static int select_term(const struct tf_project *p, const char *term, char *picked, struct tn_err *err)
 {
 	size_t n = strlen(term), i, k;
 	int up = term[0] == '+', down = n > 1 && term[n - 1] == '+';
 	char *name;
 
+	if (!strncmp(term, "source:", 7))
+		return check_source_term(p, term, err);
 	if (!strncmp(term, "path:", 5)) {
 		const char *pre = term + 5;
 		size_t pl = strlen(pre);

@@ -87,9 +87,18 @@ char *tf_source_relation(const struct tf_project *p, const char *source, const c
 /*
  * Selection: `sel` is space-separated terms, each `name`, `+name`
  * (and its ancestors), `name+` (and its descendants), `path:models/x`,
- * `tag:x`; NULL selects every node. picked[i] = 1 for selected nodes.
+ * `tag:x`, `source:s` / `source:s.t` (checked, but they pick no node:
+ * see tf_source_selected); NULL selects every node. picked[i] = 1 for selected nodes.
  */
 int tf_select(const struct tf_project *p, const char *sel, char *picked, struct tn_err *err);
+/* Whether source table src.table is selected by `sel`'s `source:src` or
+ * `source:src.table` terms (NULL sel: everything is). */
+int tf_source_selected(const char *sel, const char *src, const char *table);
+/* The dependencies of a free-standing text (a singular test): mark[k] = 1
+ * for each node it refs; *sources ("src.table", owned, each and the
+ * array) for each source() it reads. */
+int tf_text_deps(const struct tf_project *p, const char *file, const char *text, char *mark, char ***sources,
+		 size_t *nsources, struct tn_err *err);
 /* Mark every descendant of node i in `mark`. */
 void tf_descendants(const struct tf_project *p, size_t i, char *mark);
 void tf_ancestors(const struct tf_project *p, size_t i, char *mark);

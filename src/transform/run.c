@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 #define SAMPLE_ROWS 5
@@ -66,6 +67,8 @@ static void add_result(struct sched *s, const char *node, const char *kind, cons
 	r->message = msg ? tn_strdup(msg) : NULL;
 	if (!strcmp(status, "error") || !strcmp(status, "fail"))
 		s->res->failed++;
+	else if (!strcmp(status, "warn"))
+		s->res->warned++;
 	if (s->o->event)
 		s->o->event(s->o->event_arg, r);
 }
@@ -108,9 +111,9 @@ static int table_exists(struct session *ss, const struct tf_node *n, int *yes, s
 
 /* CREATE OR REPLACE replaces only its own kind: a model that changed
  * from view to table (or back) drops the old object first, in its build's
- * transaction, so readers never see it missing. Asked before BEGIN: the
- * lake's tarn_tables() inside a transaction that then replaces a table
- * makes later reads of that table fail. *drop is the DROP, or NULL. */
+ * transaction, so readers never see it missing. Asked before BEGIN, so
+ * the check reads the committed catalog, not the build's own writes.
+ * *drop is the DROP, or NULL. */
 static int drop_other_kind(struct session *ss, const struct tf_project *p, size_t i, char **drop,
 			   struct tn_err *err)
 {
@@ -337,12 +340,13 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 struct test {
 	char *name;
 	char *sql;   /* returns the failing rows */
+	int warn;    /* severity: warn; failing rows make a warning, not a failure */
 };
 
 /* Two tests of one kind on one column (accepted_values twice) would share
  * a name, and their results could not be told apart: the later ones get
  * #2, #3, ... ('#' as no column name made with '_' can end that way) */
-static void add_test(struct test **t, size_t *n, char *name, char *sql)
+static void add_test(struct test **t, size_t *n, char *name, char *sql, int warn)
 {
 	size_t k, same = 0, len = strlen(name);
 
@@ -358,6 +362,7 @@ static void add_test(struct test **t, size_t *n, char *name, char *sql)
 	*t = tn_realloc(*t, (*n + 1) * sizeof(**t));
 	(*t)[*n].name = name;
 	(*t)[*n].sql = sql;
+	(*t)[*n].warn = warn;
 	(*n)++;
 }
 
@@ -372,17 +377,139 @@ static char *relation_of(const struct tf_project *p, const char *to, struct tn_e
 	return sql;
 }
 
-/* The generic tests of node i's columns. */
-static int node_tests(const struct tf_project *p, size_t i, int which, struct test **t, size_t *nt,
-		      struct tn_err *err)
+/* What the columns' tests are declared on: a model, seed or source table. */
+struct tested {
+	const char *what;    /* "model items", "source raw.orders": messages */
+	const char *label;   /* the name part of each test: "items", "raw_orders" */
+	const char *prefix;  /* "" or "source_", as dbt names source tests */
+	const char *rel;     /* the relation the tests read */
+};
+
+/* One entry of a column's tests: "kind", or {kind: {args..., config:
+ * {severity, where}}}; dbt takes severity and where in config: or
+ * directly among the arguments. */
+struct tentry {
+	const char *kind;
+	json_t *args;
+	int warn;
+	const char *where;
+};
+
+static const char *test_setting(json_t *args, const char *key)
 {
-	const struct tf_node *n = &p->n[i];
-	char *rel = tf_relation(p, i);
+	const char *v = json_string_value(json_object_get(json_object_get(args, "config"), key));
+
+	return v ? v : json_string_value(json_object_get(args, key));
+}
+
+static int parse_entry(json_t *tst, const struct tested *on, const char *col, struct tentry *e,
+		       struct tn_err *err)
+{
+	const char *sev;
+
+	memset(e, 0, sizeof(*e));
+	if (json_is_string(tst))
+		e->kind = json_string_value(tst);
+	if (!e->kind && json_is_object(tst) && json_object_size(tst) == 1) {
+		e->kind = json_object_iter_key(json_object_iter(tst));
+		e->args = json_object_iter_value(json_object_iter(tst));
+	}
+	if (!e->kind)
+		return tn_err_set(err, TN_EINVAL, "%s, column %s: a test is a name or {name: {arguments}}", on->what,
+				  col);
+	sev = test_setting(e->args, "severity");
+	if (sev && strcasecmp(sev, "warn") && strcasecmp(sev, "error"))
+		return tn_err_set(err, TN_EINVAL, "%s, column %s: %s: severity is warn or error, not '%s'", on->what,
+				  col, e->kind, sev);
+	e->warn = sev && !strcasecmp(sev, "warn");
+	e->where = test_setting(e->args, "where");
+	return 0;
+}
+
+static void accepted_values_sql(struct tn_buf *q, const char *id, const char *from, json_t *vals)
+{
+	json_t *v;
+	size_t m;
+
+	tn_buf_addf(q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL AND "
+		    "CAST(%s AS VARCHAR) NOT IN (", id, from, id, id);
+	json_array_foreach(vals, m, v) {
+		char *s = json_is_string(v) ? tn_strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+		tn_buf_adds(q, m ? ", " : "");
+		tn_buf_add_sqlstr(q, s ? s : "");
+		if (json_is_string(v))
+			tn_free(s);
+		else
+			free(s);
+	}
+	tn_buf_addf(q, ") GROUP BY %s", id);
+}
+
+static int relationships_sql(const struct tf_project *p, const struct tested *on, const char *col,
+			     const struct tentry *e, const char *id, const char *from, struct tn_buf *q,
+			     struct tn_err *err)
+{
+	const char *to = json_string_value(json_object_get(e->args, "to"));
+	const char *field = json_string_value(json_object_get(e->args, "field"));
+	char *other;
+
+	if (!to || !field)
+		return tn_err_set(err, TN_EINVAL, "relationships on %s, column %s needs to: and field:", on->what, col);
+	other = relation_of(p, to, err);
+	if (!other)
+		return TN_EINVAL;
+	tn_buf_addf(q, "SELECT %s AS value FROM %s WHERE %s IS NOT NULL AND %s NOT IN (SELECT ", id, from, id, id);
+	tn_buf_add_sqlid(q, field);
+	tn_buf_addf(q, " FROM %s WHERE ", other);
+	tn_buf_add_sqlid(q, field);
+	tn_buf_adds(q, " IS NOT NULL)");
+	tn_free(other);
+	return 0;
+}
+
+/* The query returning the failing rows of test e on column col. A
+ * `where:` reads the relation filtered by it, as dbt does. */
+static int test_sql(const struct tf_project *p, const struct tested *on, const char *col, const struct tentry *e,
+		    struct tn_buf *q, struct tn_err *err)
+{
+	struct tn_buf id = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *from = e->where ? tn_xprintf("(SELECT * FROM %s WHERE %s\n) AS __tarn_where", on->rel, e->where) :
+		tn_strdup(on->rel);
+	int rc = 0;
+
+	tn_buf_add_sqlid(&id, col);
+	if (!strcmp(e->kind, "unique")) {
+		tn_buf_addf(q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s "
+			    "HAVING count(*) > 1", id.buf, from, id.buf, id.buf);
+	} else if (!strcmp(e->kind, "not_null")) {
+		tn_buf_addf(q, "SELECT * FROM %s WHERE %s IS NULL", from, id.buf);
+	} else if (!strcmp(e->kind, "accepted_values")) {
+		json_t *vals = json_object_get(e->args, "values");
+		if (!json_array_size(vals))
+			rc = tn_err_set(err, TN_EINVAL, "accepted_values on %s, column %s has no values", on->what, col);
+		accepted_values_sql(q, id.buf, from, vals);
+	} else if (!strcmp(e->kind, "relationships")) {
+		rc = relationships_sql(p, on, col, e, id.buf, from, q, err);
+	} else {
+		rc = tn_err_set(err, TN_EINVAL, "%s, column %s: unknown test '%s' (tarn knows unique, not_null, "
+				"accepted_values and relationships)", on->what, col, e->kind);
+	}
+	tn_free(from);
+	tn_buf_release(&id);
+	return rc;
+}
+
+/* The generic tests of `columns` ([{name, tests|data_tests}]). which: 1 =
+ * tests of the relation alone, 2 = those that read another one too
+ * (relationships), 3 = all. */
+static int column_tests(const struct tf_project *p, const struct tested *on, json_t *columns, int which,
+			struct test **t, size_t *nt, struct tn_err *err)
+{
 	size_t k, j;
 	json_t *c, *tst;
 	int rc = 0;
 
-	json_array_foreach(n->columns, k, c) {
+	json_array_foreach(columns, k, c) {
 		const char *col = json_string_value(json_object_get(c, "name"));
 		json_t *tests = json_object_get(c, "tests");
 		if (!tests)
@@ -390,75 +517,33 @@ static int node_tests(const struct tf_project *p, size_t i, int which, struct te
 		if (!col)
 			continue;
 		json_array_foreach(tests, j, tst) {
-			struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX), id = TN_BUF_INIT(TN_BUF_NOMAX);
-			const char *kind = json_is_string(tst) ? json_string_value(tst) : NULL;
-			json_t *args = NULL;
+			struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+			struct tentry e;
 			if (rc)
 				break;
-			if (!kind && json_is_object(tst) && json_object_size(tst) == 1) {
-				kind = json_object_iter_key(json_object_iter(tst));
-				args = json_object_iter_value(json_object_iter(tst));
-			}
-			tn_buf_add_sqlid(&id, col);
-			/* which: 1 = tests of the node alone, 2 = those that read
-			 * another node too (relationships), 3 = all */
-			if (kind && !(which & (strcmp(kind, "relationships") ? 1 : 2))) {
-				tn_buf_release(&id);
+			rc = parse_entry(tst, on, col, &e, err);
+			if (!rc && !(which & (strcmp(e.kind, "relationships") ? 1 : 2)))
 				continue;
-			}
-			if (kind && !strcmp(kind, "unique")) {
-				tn_buf_addf(&q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL GROUP BY %s "
-					    "HAVING count(*) > 1", id.buf, rel, id.buf, id.buf);
-			} else if (kind && !strcmp(kind, "not_null")) {
-				tn_buf_addf(&q, "SELECT * FROM %s WHERE %s IS NULL", rel, id.buf);
-			} else if (kind && !strcmp(kind, "accepted_values")) {
-				json_t *vals = json_object_get(args, "values"), *v;
-				size_t m;
-				tn_buf_addf(&q, "SELECT %s AS value, count(*) AS n FROM %s WHERE %s IS NOT NULL AND "
-					    "CAST(%s AS VARCHAR) NOT IN (", id.buf, rel, id.buf, id.buf);
-				json_array_foreach(vals, m, v) {
-					char *s = json_is_string(v) ? tn_strdup(json_string_value(v)) :
-						json_dumps(v, JSON_ENCODE_ANY);
-					tn_buf_adds(&q, m ? ", " : "");
-					tn_buf_add_sqlstr(&q, s ? s : "");
-					if (json_is_string(v))
-						tn_free(s);
-					else
-						free(s);
-				}
-				if (!json_array_size(vals))
-					rc = tn_err_set(err, TN_EINVAL, "accepted_values on %s.%s has no values", n->name, col);
-				tn_buf_addf(&q, ") GROUP BY %s", id.buf);
-			} else if (kind && !strcmp(kind, "relationships")) {
-				const char *to = json_string_value(json_object_get(args, "to"));
-				const char *field = json_string_value(json_object_get(args, "field"));
-				char *other = to && field ? relation_of(p, to, err) : NULL;
-				if (!other) {
-					if (!to || !field)
-						rc = tn_err_set(err, TN_EINVAL, "relationships on %s.%s needs to: and field:",
-								n->name, col);
-					else
-						rc = TN_EINVAL;
-				} else {
-					tn_buf_addf(&q, "SELECT %s AS value FROM %s WHERE %s IS NOT NULL AND %s NOT IN "
-						    "(SELECT ", id.buf, rel, id.buf, id.buf);
-					tn_buf_add_sqlid(&q, field);
-					tn_buf_addf(&q, " FROM %s WHERE ", other);
-					tn_buf_add_sqlid(&q, field);
-					tn_buf_adds(&q, " IS NOT NULL)");
-				}
-				tn_free(other);
-			} else {
-				rc = tn_err_set(err, TN_EINVAL, "model %s, column %s: unknown test '%s' (tarn knows "
-						"unique, not_null, accepted_values and relationships)", n->name, col,
-						kind ? kind : "?");
-			}
 			if (!rc)
-				add_test(t, nt, tn_xprintf("%s_%s_%s", kind, n->name, col), tn_buf_detach(&q, NULL));
+				rc = test_sql(p, on, col, &e, &q, err);
+			if (!rc)
+				add_test(t, nt, tn_xprintf("%s%s_%s_%s", on->prefix, e.kind, on->label, col),
+					 tn_buf_detach(&q, NULL), e.warn);
 			tn_buf_release(&q);
-			tn_buf_release(&id);
 		}
 	}
+	return rc;
+}
+
+/* The generic tests of node i's columns. */
+static int node_tests(const struct tf_project *p, size_t i, int which, struct test **t, size_t *nt,
+		      struct tn_err *err)
+{
+	char *rel = tf_relation(p, i), *what = tn_xprintf("model %s", p->n[i].name);
+	struct tested on = { what, p->n[i].name, "", rel };
+	int rc = column_tests(p, &on, p->n[i].columns, which, t, nt, err);
+
+	tn_free(what);
 	tn_free(rel);
 	return rc;
 }
@@ -504,12 +589,12 @@ static int run_test(struct sched *s, struct session *ss, const struct test *t)
 		duck_result_free(r);
 	}
 	pthread_mutex_lock(&s->mu);
-	add_result(s, t->name, "test", rc ? "error" : n ? "fail" : "pass", rc ? -1 : n, tn_mono() - t0, -1,
-		   rc ? err.msg : smp);
+	add_result(s, t->name, "test", rc ? "error" : !n ? "pass" : t->warn ? "warn" : "fail", rc ? -1 : n,
+		   tn_mono() - t0, -1, rc ? err.msg : smp);
 	pthread_mutex_unlock(&s->mu);
 	tn_free(smp);
 	tn_buf_release(&q);
-	return rc || n;
+	return rc || (n && !t->warn);
 }
 
 static void free_tests(struct test *t, size_t n)
@@ -542,33 +627,144 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 	return bad;
 }
 
+/* Whether a singular test runs under --select: when it refs a selected
+ * node or reads a selected source (dbt's eager indirect selection). */
+static int singular_selected(const struct sched *s, const char *file, const char *text)
+{
+	char *mark = tn_calloc(s->p->nn + 1, 1), **src = NULL;
+	size_t nsrc = 0, k;
+	struct tn_err ignore = TN_ERR_INIT;
+	int yes = 0;
+
+	if (!s->o->select) {
+		tn_free(mark);
+		return 1;
+	}
+	/* an unreadable test is run anyway, so that its error is reported */
+	if (tf_text_deps(s->p, file, text, mark, &src, &nsrc, &ignore))
+		yes = 1;
+	for (k = 0; k < s->p->nn; k++)
+		yes |= mark[k] && s->picked[k];
+	for (k = 0; k < nsrc; k++) {
+		char *dot = strchr(src[k], '.');
+		if (dot) {
+			*dot = '\0';
+			yes |= tf_source_selected(s->o->select, src[k], dot + 1);
+		}
+		tn_free(src[k]);
+	}
+	tn_free(src);
+	tn_free(mark);
+	return yes;
+}
+
+static void singular_test(struct sched *s, struct session *ss, const char *file)
+{
+	char *path = tn_xprintf("%s/%s", s->p->root, file), *text = NULL, *sql = NULL;
+	const char *base = strrchr(file, '/');
+	struct tn_err err = TN_ERR_INIT;
+	size_t len;
+	struct test t;
+	char *name = tn_strdup(base ? base + 1 : file);
+
+	if (strrchr(name, '.'))
+		*strrchr(name, '.') = '\0';
+	if (tn_fs_read_all(path, &text, &len, &err) == 0 && !singular_selected(s, file, text))
+		goto out;
+	if (err.code || tf_render_text(s->p, file, text, &sql, &err)) {
+		pthread_mutex_lock(&s->mu);
+		add_result(s, name, "test", "error", -1, 0, -1, err.msg);
+		pthread_mutex_unlock(&s->mu);
+	} else {
+		t.name = name;
+		t.sql = sql;
+		t.warn = 0;
+		run_test(s, ss, &t);
+	}
+out:
+	tn_free(name);
+	tn_free(sql);
+	tn_free(text);
+	tn_free(path);
+}
+
 static void singular_tests(struct sched *s, struct session *ss)
 {
-	size_t k;
+	for (size_t k = 0; k < s->p->ntests; k++)
+		singular_test(s, ss, s->p->tests[k]);
+}
 
-	for (k = 0; k < s->p->ntests; k++) {
-		char *path = tn_xprintf("%s/%s", s->p->root, s->p->tests[k]), *text = NULL, *sql = NULL;
-		const char *base = strrchr(s->p->tests[k], '/');
-		struct tn_err err = TN_ERR_INIT;
-		size_t len;
-		struct test t;
-		char *name = tn_strdup(base ? base + 1 : s->p->tests[k]);
-		if (strrchr(name, '.'))
-			*strrchr(name, '.') = '\0';
-		if (tn_fs_read_all(path, &text, &len, &err) || tf_render_text(s->p, s->p->tests[k], text, &sql, &err)) {
-			pthread_mutex_lock(&s->mu);
-			add_result(s, name, "test", "error", -1, 0, -1, err.msg);
-			pthread_mutex_unlock(&s->mu);
-		} else {
-			t.name = name;
-			t.sql = sql;
-			run_test(s, ss, &t);
-		}
-		tn_free(name);
-		tn_free(sql);
-		tn_free(text);
-		tn_free(path);
+/* A failing test of a source a build reads: the picked models that read
+ * it are skipped (and, through next_ready, their descendants). */
+static void skip_readers(struct sched *s, const char *key)
+{
+	const struct tf_project *p = s->p;
+	char *msg = tn_xprintf("a test of source %s failed", key);
+
+	for (size_t i = 0; i < p->nn; i++)
+		for (size_t k = 0; k < p->n[i].nsources; k++)
+			if (s->picked[i] && s->st[i] == ST_WAIT && !strcmp(p->n[i].sources[k], key)) {
+				s->st[i] = ST_BAD;
+				s->left--;
+				add_result(s, p->n[i].name, p->n[i].kind == TF_SEED ? "seed" : "model", "skipped", -1, 0,
+					   -1, msg);
+			}
+	tn_free(msg);
+}
+
+/* The tests of one source table; 1 when one failed. */
+static int test_source_table(struct sched *s, struct session *ss, const char *src, const char *table,
+			     json_t *entry)
+{
+	char *rel = tf_source_relation(s->p, src, table), *what = tn_xprintf("source %s.%s", src, table);
+	char *label = tn_xprintf("%s_%s", src, table);
+	struct tested on = { what, label, "source_", rel };
+	struct test *t = NULL;
+	struct tn_err err = TN_ERR_INIT;
+	size_t nt = 0, k;
+	int bad = 0;
+
+	if (column_tests(s->p, &on, json_object_get(entry, "columns"), 3, &t, &nt, &err)) {
+		pthread_mutex_lock(&s->mu);
+		add_result(s, what, "test", "error", -1, 0, -1, err.msg);
+		pthread_mutex_unlock(&s->mu);
+		bad = 1;
 	}
+	for (k = 0; !bad && k < nt; k++)
+		bad |= run_test(s, ss, &t[k]);
+	free_tests(t, nt);
+	tn_free(label);
+	tn_free(what);
+	tn_free(rel);
+	return bad;
+}
+
+/* Source tests run first, before any model reads the source: all of
+ * them without --select, else those a source: term picks. */
+static int source_tests(struct sched *s)
+{
+	const char *src, *table;
+	json_t *sv, *tv;
+	struct session *ss = NULL;
+	int rc = session_open(&ss, s->lk, &s->fatal);
+
+	if (rc) {
+		s->have_fatal = 1;
+		return rc;
+	}
+	json_object_foreach(s->p->sources, src, sv)
+		json_object_foreach(json_object_get(sv, "tables"), table, tv) {
+			char *key;
+			if (!json_array_size(json_object_get(tv, "columns")) ||
+			    !tf_source_selected(s->o->select, src, table) ||
+			    test_source_table(s, ss, src, table, tv) == 0 || !(s->o->steps & TF_STEP_MODEL))
+				continue;
+			key = tn_xprintf("%s.%s", src, table);
+			skip_readers(s, key);
+			tn_free(key);
+		}
+	session_close(ss);
+	return 0;
 }
 
 /* ---- the scheduler ---- */
@@ -808,12 +1004,15 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
+	if ((o->steps & TF_STEP_TEST) && source_tests(&s))
+		goto joined;
 	th = tn_calloc((size_t)nth, sizeof(*th));
 	for (i = 0; i < nth; i++)
 		pthread_create(&th[i], NULL, worker, &s);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	tn_free(th);
+joined:
 	if (s.have_fatal) {
 		rc = tn_err_set(err, s.fatal.code, "%s", s.fatal.msg);
 	} else if (o->steps & TF_STEP_TEST) {
@@ -824,7 +1023,7 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 		for (k = 0; !rc && (o->steps & TF_STEP_MODEL) && k < p->nn; k++)
 			if (s.picked[k] && s.st[k] == ST_OK)
 				test_node(&s, ss, k, 2);
-		if (!rc && !o->select)
+		if (!rc)
 			singular_tests(&s, ss);
 		session_close(ss);
 	}

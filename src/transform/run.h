@@ -22,7 +22,7 @@ enum tf_step { TF_STEP_SEED = 1, TF_STEP_MODEL = 2, TF_STEP_TEST = 4 };
 struct tf_result {
 	char *node;        /* model, seed or test name */
 	char *kind;        /* "seed", "model", "test" */
-	char *status;      /* success, error, skipped, pass, fail */
+	char *status;      /* success, error, skipped, pass, fail, warn */
 	int64_t rows;      /* rows written, failing rows of a test; -1 = none */
 	double seconds;
 	int64_t snapshot;  /* the snapshot it made; -1 = none */
@@ -34,6 +34,7 @@ struct tf_results {
 	struct tf_result *r;
 	size_t n, alloc;
 	int failed;        /* errors and failed tests */
+	int warned;        /* tests of severity warn that found rows */
 };
 
 typedef void tf_event_fn(void *arg, const struct tf_result *r);
