@@ -402,10 +402,12 @@ static int prepare_create(struct session *s, struct sql_stmt *st, int64_t schema
 		drop.cascade = 0;
 		rc = drop_object(s, &drop, is_view, err);
 		/* The mirror may hold a stand-in for the object just ended at
-		 * this same snapshot (a read earlier in the transaction built it
-		 * lazily); the refresh the CREATE ... AS does next must rebuild,
-		 * or it would look that old table up and fail. */
-		s->mirror_dirty = 1;
+		 * this same (pending) snapshot (a read earlier in the transaction
+		 * built it lazily); the refresh the CREATE ... AS does next must
+		 * rebuild, or it would look that old table up and fail. Views of
+		 * the committed snapshot the transaction started from stay right. */
+		if (s->mirror_snap == s->new_snap)
+			s->mirror_dirty = 1;
 		return rc;
 	}
 	return tn_err_set(err, TN_ECONFLICT, "%s with name \"%s\" already exists",

@@ -140,7 +140,7 @@ static void end_write(struct session *s, int committed)
 	 * snapshot_changes, table by table. */
 	if (!committed || s->mirror_snap == s->new_snap)
 		s->mirror_dirty = 1;
-	s->mirror_behind = 0;
+	s->mirror_behind = s->txn_wrote = 0;
 	/* A rollback may have undone the creation of inlined-data tables. */
 	if (!committed)
 		forget_inlined_tables(s);
@@ -837,22 +837,28 @@ static int apply_changes(struct session *s, const struct changes *c, int64_t to,
 /* Bring the DuckDB views to the snapshot reads see. Inside a write
  * transaction that has not written yet, that snapshot holds exactly the
  * committed one it started from (s->base), so the views follow that one
- * and stay usable after COMMIT; once it has written, reads must see the
- * writes and the views are rebuilt at the pending snapshot. */
+ * and stay usable after COMMIT; once it has written (`own`), reads must
+ * see its writes and the views are rebuilt at the pending snapshot, again
+ * after each later write (mirror_behind). */
 static int refresh(struct session *s, int lazy, struct tn_err *err)
 {
 	struct changes c;
 	int64_t n, to;
-	int rc, full = 0;
+	int rc, full = 0, own;
 
 	rc = sess_read_snapshot(s, &n, err);
 	if (rc)
 		return rc;
-	if (n == s->mirror_snap && !s->mirror_dirty && !(s->wtxn && s->mirror_behind))
+	if (n == s->mirror_snap && !s->mirror_dirty && !s->mirror_behind)
 		return 0;
-	to = s->wtxn && !s->mirror_behind ? s->base.id : n;
+	/* changes made by the running statement itself (CREATE OR REPLACE
+	 * ending the old table before its query runs) do not count: the
+	 * query reads what was there before it */
+	own = s->wtxn && s->txn_wrote;
+	to = s->wtxn && !own ? s->base.id : n;
 	memset(&c, 0, sizeof(c));
-	if (s->mirror_dirty || s->mirror_snap < 0 || (s->wtxn && s->mirror_behind) || to < s->mirror_snap) {
+	if (s->mirror_dirty || s->mirror_snap < 0 || to < s->mirror_snap ||
+	    (own && (s->mirror_behind || s->mirror_snap != n))) {
 		full = 1;
 	} else if (to > s->mirror_snap) {
 		rc = changed_tables(s, s->mirror_snap, to, &c, err);
@@ -1265,8 +1271,8 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	}
 	/* reads later in the transaction must see this write: they rebuild
 	 * the views; after COMMIT, snapshot_changes bring them up to date */
-	if (rc || s->changes.len != nchanges || s->schema_changed != schema_changed)
-		s->mirror_behind = 1;
+	if (!rc && (s->changes.len != nchanges || s->schema_changed != schema_changed))
+		s->mirror_behind = s->txn_wrote = 1;
 	return rc ? rc : sess_count_result(s, rows, res, err);
 }
 

@@ -32,6 +32,7 @@ struct session {
 	int mirror_dirty;       /* rebuild at the next read */
 	int mirror_behind;      /* the open transaction wrote since the views were made:
 				 * they show a committed snapshot without its writes */
+	int txn_wrote;          /* a statement of the open write transaction changed something */
 	char **mirrored;        /* "schema\0name" pairs created in DuckDB, as SQL to drop */
 	size_t nmirrored, amirrored;
 	/* Tables whose mirror view is still a row-less stand-in (typed
