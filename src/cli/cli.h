@@ -72,6 +72,8 @@ int cli_cmd_storage(struct cli *c, int argc, char **argv);  /* cmd_storage.c */
 int cli_cmd_gen(struct cli *c, int argc, char **argv);      /* cmd_gen.c */
 int cli_cmd_serve(struct cli *c, int argc, char **argv);    /* cmd_serve.c */
 extern const char cli_usage_serve[];
+int cli_cmd_maintenance(struct cli *c, int argc, char **argv);    /* cmd_maint.c */
+extern const char cli_usage_maintenance[];
 /* cmd_transform.c */
 int cli_cmd_run(struct cli *c, int argc, char **argv);
 int cli_cmd_build(struct cli *c, int argc, char **argv);

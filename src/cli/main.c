@@ -74,6 +74,8 @@ static const struct cli_cmd commands[] = {
 	  "\n"
 	  "  --format FMT  table (text), csv, json or jsonl (default: table)\n"
 	  "  -q, --quiet   no summary line\n" },
+	{ "maintenance", cli_cmd_maintenance, CLI_NEEDS_SESSION, "compact tables, expire snapshots, delete old files",
+	  cli_usage_maintenance },
 	{ "storage", cli_cmd_storage, CLI_NEEDS_LAKE, "look at the lake's folder or bucket: ls, du",
 	  cli_usage_storage },
 	{ "ingest", cli_cmd_ingest, CLI_NEEDS_LAKE, "land raw datasets in dated, versioned folders",

@@ -21,8 +21,9 @@ static void problem(struct lake_fsck_report *rep, char *msg)
 
 /* Each check is a query returning one message per problem row. */
 static const char *checks[] = {
-	"SELECT 'snapshot ids are not contiguous from 0: ' || count(*) || ' snapshots, ids ' || min(snapshot_id) "
-	"|| '..' || max(snapshot_id) FROM ducklake_snapshot HAVING count(*) <> max(snapshot_id) + 1 OR min(snapshot_id) <> 0",
+	/* contiguous from the oldest kept one (expiry forgets the older ones) */
+	"SELECT 'snapshot ids are not contiguous: ' || count(*) || ' snapshots, ids ' || min(snapshot_id) "
+	"|| '..' || max(snapshot_id) FROM ducklake_snapshot HAVING count(*) <> max(snapshot_id) - min(snapshot_id) + 1",
 	"SELECT 'snapshot ' || s.snapshot_id || ' has no snapshot_changes row' FROM ducklake_snapshot s "
 	"WHERE NOT EXISTS (SELECT 1 FROM ducklake_snapshot_changes c WHERE c.snapshot_id = s.snapshot_id)",
 	"SELECT 'schema_version goes down at snapshot ' || b.snapshot_id FROM ducklake_snapshot a JOIN "
@@ -67,6 +68,22 @@ struct refs {
 	char **paths;
 	size_t n, alloc;
 };
+
+/* Files expiry scheduled for deletion are known, not orphans (their
+ * paths are stored whole). */
+static int scheduled_files(struct catalog *cat, struct refs *refs, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "SELECT path FROM ducklake_files_scheduled_for_deletion", &st, err);
+
+	while (!rc && (rc = catalog_step(st, err)) == 1) {
+		rc = 0;
+		TN_GROW(refs->paths, refs->alloc, refs->n + 1);
+		refs->paths[refs->n++] = catalog_col_dup(st, 0);
+	}
+	catalog_finalize(st);
+	return rc < 0 ? rc : 0;
+}
 
 /* What a remote store holds, listed once: keys (sorted) and sizes. */
 struct listing {
@@ -224,6 +241,8 @@ int lake_fsck(struct lake *lk, struct lake_fsck_report *rep, struct tn_err *err)
 	}
 	if (!rc)
 		rc = check_files(lk, cat, &l, rep, &refs, err);
+	if (!rc)
+		rc = scheduled_files(cat, &refs, err);
 	if (!rc && lk->remote) {
 		if (refs.n)
 			qsort(refs.paths, refs.n, sizeof(char *), cmp_str);

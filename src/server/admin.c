@@ -9,6 +9,8 @@
 #include "server/srv_int.h"
 #include "lake/backup.h"
 #include "lake/lake.h"
+#include "lake/maint.h"
+#include "lake/session.h"
 #include "base/tn_mem.h"
 
 #include <string.h>
@@ -89,6 +91,73 @@ static enum MHD_Result fsck(struct srv *s, struct MHD_Connection *c)
 	return srv_send_json(c, MHD_HTTP_OK, j);
 }
 
+/* POST /v1/admin/maintenance {"action": "compact"|"expire"|"cleanup"|"all",
+ * "table", "min_files", "older_than", "keep", "dry_run"}. */
+static enum MHD_Result maintenance(struct srv *s, struct MHD_Connection *c, struct srv_req *rq)
+{
+	static const char *const acts[] = { "compact", "expire", "cleanup", "all" };
+	json_error_t je;
+	json_t *b = rq->body.len ? json_loadb(rq->body.buf, rq->body.len, 0, &je) : json_object();
+	const char *act = json_string_value(json_object_get(b, "action"));
+	const char *table = json_string_value(json_object_get(b, "table"));
+	const char *older = json_string_value(json_object_get(b, "older_than"));
+	json_t *keep = json_object_get(b, "keep"), *minf = json_object_get(b, "min_files");
+	struct maint_expire_opts eo = { 0, 1, json_is_true(json_object_get(b, "dry_run")) };
+	struct maint_report rep;
+	struct tn_err err = TN_ERR_INIT;
+	struct session *ss = NULL;
+	enum MHD_Result mrc;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; act && i < 4 && strcmp(act, acts[i]); i++)
+		;
+	if (!act || i == 4 || (keep && (!json_is_integer(keep) || json_integer_value(keep) < 1)) ||
+	    (minf && (!json_is_integer(minf) || json_integer_value(minf) < 1))) {
+		json_decref(b);
+		return srv_send_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", "the body must be JSON like {\"action\": "
+				      "\"compact|expire|cleanup|all\", \"table\": \"s.t\", \"min_files\": 2, "
+				      "\"older_than\": \"7d\", \"keep\": 1, \"dry_run\": false}");
+	}
+	if (older && maint_parse_when(older, &eo.older_than_us, &err)) {
+		json_decref(b);
+		return srv_send_error(c, MHD_HTTP_BAD_REQUEST, "bad_request", err.msg);
+	}
+	if (keep)
+		eo.keep_last = (long)json_integer_value(keep);
+	memset(&rep, 0, sizeof(rep));
+	if (i == 0 || i == 3) {
+		ss = srv_session(s, 0, &err);
+		if (!ss) {
+			json_decref(b);
+			return srv_send_no_session(s, c, err.msg);
+		}
+		session_set_commit_info(ss, rq->who, NULL, NULL);
+	}
+	pthread_mutex_lock(&s->admin_mu);
+	if (ss)
+		rc = maint_compact(ss, table, minf ? (long)json_integer_value(minf) : 2, eo.dry_run, &rep, &err);
+	if (!rc && (i == 1 || i == 3))
+		rc = maint_expire(s->lk, &eo, &rep, &err);
+	if (!rc && (i == 2 || i == 3))
+		rc = maint_cleanup(s->lk, eo.older_than_us, eo.dry_run, &rep, &err);
+	pthread_mutex_unlock(&s->admin_mu);
+	if (!rc && rep.tables_compacted && !eo.dry_run)
+		srv_count(s, &s->commits, (uint64_t)rep.tables_compacted);
+	mrc = rc ? srv_send_error(c, rc == TN_ENOTFOUND ? MHD_HTTP_NOT_FOUND : rc == TN_ECONFLICT ? MHD_HTTP_CONFLICT :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, "maintenance_failed", err.msg)
+		 : srv_send_json(c, MHD_HTTP_OK, json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "action", acts[i],
+						      "dry_run", eo.dry_run, "tables_compacted",
+						      (json_int_t)rep.tables_compacted, "files_compacted",
+						      (json_int_t)rep.files_compacted, "snapshots_expired",
+						      (json_int_t)rep.snapshots_expired, "files_scheduled",
+						      (json_int_t)rep.files_scheduled, "files_deleted",
+						      (json_int_t)rep.files_deleted, "bytes_freed",
+						      (json_int_t)rep.bytes_freed));
+	json_decref(b);
+	return mrc;
+}
+
 enum MHD_Result srv_admin(struct srv *s, struct MHD_Connection *c, struct srv_req *rq, const char *what,
 			  const char *method)
 {
@@ -102,8 +171,11 @@ enum MHD_Result srv_admin(struct srv *s, struct MHD_Connection *c, struct srv_re
 	if (!strcmp(what, "backups"))
 		return get ? backups_get(s, c) : post ? backups_post(s, c)
 			   : srv_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use GET or POST");
+	if (!strcmp(what, "maintenance"))
+		return post ? maintenance(s, c, rq)
+			    : srv_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use POST");
 	if (!strcmp(what, "fsck"))
 		return post || get ? fsck(s, c) : srv_send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", "use POST");
 	return srv_send_error(c, MHD_HTTP_NOT_FOUND, "not_found",
-			      "no such admin endpoint: /v1/admin/backups, /v1/admin/fsck");
+			      "no such admin endpoint: /v1/admin/backups, /v1/admin/fsck, /v1/admin/maintenance");
 }

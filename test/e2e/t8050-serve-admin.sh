@@ -20,7 +20,8 @@ test_ok 'readers, writers and strangers are refused every admin endpoint; nothin
 	for tok in r-1 w-2; do
 		[ "$(call $tok POST /v1/admin/backups)" = 403 ] && jq_py 'd["error"]["code"] == "forbidden"' &&
 		[ "$(call $tok GET /v1/admin/backups)" = 403 ] &&
-		[ "$(call $tok POST /v1/admin/fsck)" = 403 ] || exit 1
+		[ "$(call $tok POST /v1/admin/fsck)" = 403 ] &&
+		[ "$(call $tok POST /v1/admin/maintenance '{"action": "all"}')" = 403 ] || exit 1
 	done &&
 	[ "$(call "" POST /v1/admin/backups)" = 401 ] && [ "$(call bad GET /v1/admin/fsck)" = 401 ] &&
 	[ ! -e "$lake/backups" ]
@@ -51,7 +52,7 @@ EOF_
 test_ok 'unknown admin endpoints are 404, wrong methods 405; /openapi.json lists them' <<'EOF_'
 	[ "$(call a-3 GET /v1/admin/nothing)" = 404 ] &&
 	[ "$(call a-3 DELETE /v1/admin/backups)" = 405 ] &&
-	[ "$(call "" GET /openapi.json)" = 200 ] && jq_py '"/v1/admin/backups" in d["paths"] and "/v1/admin/fsck" in d["paths"]'
+	[ "$(call "" GET /openapi.json)" = 200 ] && jq_py '"/v1/admin/backups" in d["paths"] and "/v1/admin/fsck" in d["paths"] and "/v1/admin/maintenance" in d["paths"]'
 EOF_
 
 test_ok 'SIGTERM: the server exits 0, with no sanitizer report' <<'EOF_'
@@ -64,4 +65,25 @@ test_ok 'with the server stopped, the backup restores the lake to the moment it 
 	[ "$(count)" = 10 ]
 EOF_
 
+# Cleanup deletes files that older catalog backups still name: the backups
+# above have been tested, and go.
+rm -rf "$lake/backups"
+start_server --threads 2
+test_ok 'maintenance over HTTP: a dry run changes nothing, compact, expire and cleanup do their work' <<'EOF_'
+	[ "$(call w-2 POST /v1/query '{"sql": "INSERT INTO t SELECT range FROM range(3)"}')" = 200 ] &&
+	before=$(snaps) && n=$(count) &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "all", "dry_run": true}')" = 200 ] &&
+	jq_py 'd["dry_run"] and d["tables_compacted"] == 1' && [ "$(snaps)" = "$before" ] &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "compact"}')" = 200 ] && jq_py 'd["files_compacted"] >= 2' &&
+	[ "$(snaps)" = $((before + 1)) ] && [ "$(count)" = "$n" ] &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "expire", "keep": 1}')" = 200 ] && jq_py 'd["snapshots_expired"] >= 1' &&
+	[ "$(snaps)" = 1 ] &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "cleanup"}')" = 200 ] && jq_py 'd["files_deleted"] >= 1' &&
+	[ "$(count)" = "$n" ] && [ "$(call a-3 POST /v1/admin/fsck)" = 200 ] && jq_py 'd["ok"]' &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "polish"}')" = 400 ] &&
+	[ "$(call a-3 POST /v1/admin/maintenance '{"action": "expire", "older_than": "soon"}')" = 400 ]
+EOF_
+
+test_ok 'the second server stops on SIGTERM, exit 0' 'stop_server'
+srv_pid=
 test_done
