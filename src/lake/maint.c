@@ -235,7 +235,8 @@ static int candidates(struct session *ss, const char *table, struct cand **out, 
 		"t.table_id AND f.end_snapshot IS NULL), (SELECT count(*) FROM ducklake_delete_file d WHERE "
 		"d.table_id = t.table_id AND d.end_snapshot IS NULL) FROM ducklake_table t JOIN ducklake_schema s ON "
 		"s.schema_id = t.schema_id WHERE t.end_snapshot IS NULL AND s.end_snapshot IS NULL AND "
-		"(?1 IS NULL OR (lower(s.schema_name) = lower(?1) AND lower(t.table_name) = lower(?2))) "
+		"(CAST(?1 AS VARCHAR) IS NULL OR (lower(s.schema_name) = lower(CAST(?1 AS VARCHAR)) AND "
+		"lower(t.table_name) = lower(CAST(?2 AS VARCHAR)))) "
 		"ORDER BY 1, 2", &st, err);
 
 	*out = NULL;
