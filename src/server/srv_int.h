@@ -53,6 +53,7 @@ struct srv {
 	pthread_mutex_t admin_mu;     /* so do backups, fsck and maintenance */
 	struct srv_worker *all;       /* the pool of workers (--threads of them) */
 	pthread_cond_t freed;         /* a worker came back to the pool */
+	struct srv_waiter *queue[2];  /* requests waiting for a query / catalog worker, in order */
 	pthread_key_t key;            /* the request this thread serves now */
 	long active;                  /* requests in flight */
 	int stopping;                 /* the watchdog ends */
@@ -60,6 +61,11 @@ struct srv {
 	uint64_t requests, errors, queries, refused, timeouts, commits, uploads, upload_bytes, busy;
 	uint64_t lat_bucket[6];       /* <= 10, 50, 100, 500, 1000 ms, more */
 	double lat_sum;
+};
+
+/* A request in line for a worker (on its thread's stack). */
+struct srv_waiter {
+	struct srv_waiter *next;
 };
 
 struct srv_upload;
