@@ -7,8 +7,12 @@
 #include "catalog/catalog_int.h"
 #include "base/tn_buf.h"
 #include "base/tn_mem.h"
+#include "base/tn_util.h"
 
 #include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static const struct scheme {
@@ -47,14 +51,51 @@ const char *catalog_backend(const struct catalog *cat)
 	return cat->ops->name;
 }
 
+char *catalog_int_of(const struct catalog *cat, const char *col)
+{
+	/* SQLite's CAST never fails (it reads a numeric prefix), so the text
+	 * must come back unchanged; PostgreSQL's fails on anything else, so
+	 * the text is checked first, short enough never to overflow. */
+	if (!strcmp(catalog_backend(cat), "postgres"))
+		return tn_xprintf("(CASE WHEN %s ~ '^-?[0-9]{1,18}$' THEN CAST(%s AS BIGINT) END)", col, col);
+	return tn_xprintf("(CASE WHEN CAST(CAST(%s AS INTEGER) AS TEXT) = %s AND CAST(%s AS INTEGER) BETWEEN "
+			  "-999999999999999999 AND 999999999999999999 THEN CAST(%s AS INTEGER) END)", col, col, col, col);
+}
+
+char *catalog_json_ids(const struct catalog *cat, const char *param)
+{
+	if (!strcmp(catalog_backend(cat), "postgres"))
+		return tn_xprintf("(SELECT CAST(value AS BIGINT) AS id FROM json_array_elements_text(CAST(%s AS JSON)))",
+				  param);
+	return tn_xprintf("(SELECT value AS id FROM json_each(%s))", param);
+}
+
 const char *catalog_path(const struct catalog *cat)
 {
 	return cat->display;
 }
 
+/* TARN_TRACE_SQL=1: every catalog statement with its time (prepare to
+ * finalize) and rows on stderr, beside DuckDB's (engine/duck.c). */
+static int trace_on(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *v = getenv("TARN_TRACE_SQL");
+		on = v && *v && strcmp(v, "0");
+	}
+	return on;
+}
+
 int catalog_exec(struct catalog *cat, const char *sql, struct tn_err *err)
 {
-	return cat->ops->exec(cat, sql, err);
+	double t0 = trace_on() ? tn_mono() : 0;
+	int rc = cat->ops->exec(cat, sql, err);
+
+	if (t0 > 0)
+		fprintf(stderr, "[catalog %7.1f ms%s] %.300s\n", (tn_mono() - t0) * 1e3, rc ? " FAILED" : "", sql);
+	return rc;
 }
 
 int catalog_begin(struct catalog *cat, int write, struct tn_err *err)
@@ -122,8 +163,17 @@ void catalog_rollback_to(struct catalog *cat, const char *name)
 int catalog_prepare(struct catalog *cat, const char *sql, struct catalog_stmt **out,
 		    struct tn_err *err)
 {
+	double t0 = trace_on() ? tn_mono() : 0;
+	int rc;
+
 	*out = NULL;
-	return cat->ops->prepare(cat, sql, out, err);
+	rc = cat->ops->prepare(cat, sql, out, err);
+	if (!rc && t0 > 0) {
+		(*out)->trace_t0 = t0;
+		(*out)->trace_sql = tn_strdup(sql);
+		(*out)->trace_rows = 0;
+	}
+	return rc;
 }
 
 void catalog_bind_int(struct catalog_stmt *st, int idx, int64_t v)
@@ -148,7 +198,10 @@ void catalog_bind_bool(struct catalog_stmt *st, int idx, int v)
 
 int catalog_step(struct catalog_stmt *st, struct tn_err *err)
 {
-	return st->cat->ops->step(st, err);
+	int rc = st->cat->ops->step(st, err);
+
+	st->trace_rows += rc == 1;
+	return rc;
 }
 
 int catalog_col_is_null(struct catalog_stmt *st, int col)
@@ -179,6 +232,11 @@ void catalog_reset(struct catalog_stmt *st)
 
 void catalog_finalize(struct catalog_stmt *st)
 {
+	if (st && st->trace_sql) {
+		fprintf(stderr, "[catalog %7.1f ms %6ld rows] %.300s\n", (tn_mono() - st->trace_t0) * 1e3,
+			st->trace_rows, st->trace_sql);
+		tn_free(st->trace_sql);
+	}
 	if (st)
 		st->cat->ops->finalize(st);
 }

@@ -39,6 +39,21 @@ void catalog_close(struct catalog *cat);   /* NULL-safe; rolls back an open tran
 /* "sqlite" or "postgres". */
 const char *catalog_backend(const struct catalog *cat);
 
+/*
+ * SQL, in the backend's dialect, for the BIGINT that the text expression
+ * `col` spells when it is a plain decimal integer of at most 18 digits
+ * (so differences never overflow), else NULL (never an
+ * error, whatever the text). It is deterministic, so an index may hold it;
+ * a query matches such an index only with the very same text, so build
+ * both with this. Owned (tn_free).
+ */
+char *catalog_int_of(const struct catalog *cat, const char *col);
+
+/* SQL for a one-column table (column `id`, BIGINT) of the integers in a
+ * JSON array given as text parameter `param` (e.g. "?4"), in the backend's
+ * dialect. Owned. */
+char *catalog_json_ids(const struct catalog *cat, const char *param);
+
 /* Run SQL without parameters or results; may hold several statements
  * separated by ';' (they stop at the first error). */
 int catalog_exec(struct catalog *cat, const char *sql, struct tn_err *err);
@@ -73,6 +88,9 @@ void catalog_rollback_to(struct catalog *cat, const char *name);
  * go as untyped text and the server infers their types from the context
  * (a parameter with no context, e.g. `SELECT ?1 + 1`, may be inferred as
  * INTEGER: cast it); prepared statements are cached per handle by SQL text.
+ * PostgreSQL runs a statement unnamed the first time (one round trip) and
+ * prepares it on the server from the second, so there an error in the SQL
+ * itself may come from the first catalog_step rather than catalog_prepare.
  * A whole result is fetched on the first step, so other statements may run
  * on the same handle while one is being stepped.
  */

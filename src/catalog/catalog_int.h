@@ -19,6 +19,9 @@ struct catalog {
 
 struct catalog_stmt {
 	struct catalog *cat;
+	double trace_t0;   /* TARN_TRACE_SQL: when it was prepared (0: not traced) */
+	char *trace_sql;
+	long trace_rows;
 };
 
 struct catalog_ops {

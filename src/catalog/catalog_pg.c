@@ -42,7 +42,11 @@ struct cached {
 	char *sql;              /* the caller's text: the key */
 	uint64_t hash;
 	char name[32];          /* server-side statement name */
+	char *text;             /* translated for the server */
+	Oid *types;             /* of the parameters: 0 = inferred */
 	int nparams;
+	int prepared;           /* on the server yet (from the second run) */
+	long runs;
 	uint64_t used_at;       /* LRU clock */
 	int refs;               /* live statements on it: never evicted */
 };
@@ -258,6 +262,8 @@ fail:
 static void cached_free(struct cached *c)
 {
 	tn_free(c->sql);
+	tn_free(c->text);
+	tn_free(c->types);
 	tn_free(c);
 }
 
@@ -421,38 +427,47 @@ static void cache_evict(struct pg *pg)
 			victim = i;
 	if (victim == pg->ncache)
 		return;
-	snprintf(sql, sizeof(sql), "DEALLOCATE %s", pg->cache[victim]->name);
-	PQclear(PQexec(pg->conn, sql));
+	if (pg->cache[victim]->prepared) {
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", pg->cache[victim]->name);
+		PQclear(PQexec(pg->conn, sql));
+	}
 	cached_free(pg->cache[victim]);
 	pg->cache[victim] = pg->cache[--pg->ncache];
 }
 
-/* Prepare on the server: referenced parameters untyped (the server infers
- * them), gaps (`?1 … ?3` without ?2) as text, which it could not infer. */
-static int server_prepare(struct pg *pg, struct cached *c, struct tn_err *err)
+/* Translate for the server: referenced parameters untyped (the server
+ * infers them), gaps (`?1 … ?3` without ?2) as text, which it could not
+ * infer. A statement runs unnamed the first time (one round trip, which is
+ * what a fresh connection's queries cost) and is prepared on the server
+ * when it runs again. */
+static int translate(struct cached *c, struct tn_err *err)
 {
 	struct tn_buf text = TN_BUF_INIT(TN_BUF_NOMAX);
 	unsigned char *used = NULL;
-	Oid *types = NULL;
-	PGresult *res;
 	int i, rc = catalog_pg_translate(c->sql, &text, &c->nparams, &used, err);
 
 	if (!rc)
 		rc = tn_buf_check(&text, err);
 	if (!rc) {
-		types = c->nparams ? tn_calloc((size_t)c->nparams, sizeof(*types)) : NULL;
+		c->types = c->nparams ? tn_calloc((size_t)c->nparams, sizeof(*c->types)) : NULL;
 		for (i = 0; i < c->nparams; i++)
-			types[i] = used[i] ? 0 : TEXT_OID;
-		res = PQprepare(pg->conn, c->name, text.buf, c->nparams, types);
-		if (result_ok(res))
-			PQclear(res);
-		else
-			rc = result_error(pg, res, "prepare", err);
+			c->types[i] = used[i] ? 0 : TEXT_OID;
+		c->text = tn_buf_detach(&text, NULL);
 	}
-	tn_free(types);
 	tn_free(used);
 	tn_buf_release(&text);
 	return rc;
+}
+
+static int server_prepare(struct pg *pg, struct cached *c, struct tn_err *err)
+{
+	PGresult *res = PQprepare(pg->conn, c->name, c->text, c->nparams, c->types);
+
+	if (!result_ok(res))
+		return result_error(pg, res, "prepare", err);
+	PQclear(res);
+	c->prepared = 1;
+	return 0;
 }
 
 /* The server-side statement for `sql` (keyed by the lake's own text, so a
@@ -469,7 +484,7 @@ static int cache_get(struct pg *pg, const char *sql, struct cached **out, struct
 		c->sql = tn_strdup(sql);
 		c->hash = h;
 		snprintf(c->name, sizeof(c->name), "tarn_%llu", (unsigned long long)++pg->names);
-		rc = server_prepare(pg, c, err);
+		rc = translate(c, err);
 		if (rc) {
 			cached_free(c);
 			return rc;
@@ -531,9 +546,18 @@ static void pg_bind_bool(struct catalog_stmt *st, int idx, int v)
 static int run(struct pg_stmt *st, struct tn_err *err)
 {
 	struct pg *pg = pg_of(st->base.cat);
-	PGresult *res = PQexecPrepared(pg->conn, st->c->name, st->c->nparams,
-				       (const char *const *)st->vals, NULL, NULL, 0);
+	struct cached *c = st->c;
+	PGresult *res;
+	int rc;
 
+	if (c->runs++ == 0) {
+		res = PQexecParams(pg->conn, c->text, c->nparams, c->types, (const char *const *)st->vals, NULL,
+				   NULL, 0);
+	} else {
+		if (!c->prepared && (rc = server_prepare(pg, c, err)))
+			return rc;
+		res = PQexecPrepared(pg->conn, c->name, c->nparams, (const char *const *)st->vals, NULL, NULL, 0);
+	}
 	if (!result_ok(res))
 		return result_error(pg, res, "query", err);
 	st->res = res;

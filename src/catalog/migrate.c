@@ -40,12 +40,13 @@ static const char *const q_indexes[2] = {
 	"SELECT m.name, m.tbl_name, il.\"unique\", ii.name FROM sqlite_master m JOIN "
 	"pragma_index_list(m.tbl_name) il ON il.name = m.name JOIN pragma_index_info(m.name) ii "
 	"WHERE m.type = 'index' AND il.origin = 'c' AND m.tbl_name LIKE 'ducklake\\_%' ESCAPE '\\' "
+	"AND NOT EXISTS (SELECT 1 FROM pragma_index_info(m.name) x WHERE x.name IS NULL) "
 	"ORDER BY m.name, ii.seqno",
 	"SELECT ic.relname, tc.relname, CASE WHEN i.indisunique THEN 1 ELSE 0 END, a.attname FROM "
 	"pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_class tc "
 	"ON tc.oid = i.indrelid CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(att, ord) JOIN "
 	"pg_catalog.pg_attribute a ON a.attrelid = tc.oid AND a.attnum = k.att WHERE tc.relnamespace = "
-	"current_schema()::regnamespace AND NOT i.indisprimary AND tc.relname LIKE 'ducklake\\_%' ESCAPE '\\' "
+	"current_schema()::regnamespace AND NOT i.indisprimary AND i.indexprs IS NULL AND tc.relname LIKE 'ducklake\\_%' ESCAPE '\\' "
 	"ORDER BY ic.relname COLLATE \"C\", k.ord",
 };
 

@@ -723,6 +723,7 @@ static int catalog_restore(struct cli *c, const struct catalog_args *a)
 		session_close(c->session);   /* nothing of ours may hold the old catalog */
 		c->session = NULL;
 	}
+	lake_release_catalog(c->lake);
 	rc = backup_restore(lake_dir(c->lake), lake_store(c->lake), &a->restore, &used, &saved_as, &err);
 	if (rc)
 		rc = cli_error_err(&err);

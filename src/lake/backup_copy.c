@@ -252,6 +252,8 @@ int bk_copy_catalog(struct catalog *src, struct catalog *dst, int64_t *snapshot,
 		rc = bk_newest_snapshot(src, catalog_path(src), snapshot, err);
 	if (!rc)
 		rc = catalog_exec(dst, lake_catalog_ddl(), err);
+	if (!rc)
+		rc = lake_catalog_indexes(dst, err);
 	for (i = 0; !rc && i < n; i++)
 		rc = copy_table(src, dst, tables[i], rows, err);
 	names_free(tables, n);

@@ -56,6 +56,30 @@ const char *lake_catalog_ddl(void)
 	return ddl;
 }
 
+/*
+ * The indexes that let planning skip files by their statistics without
+ * reading every row (meta_load_files_bounded): integer min and max per
+ * table and column, the widest file (max - min) so that a range scan on
+ * min has a lower end, and files by the snapshot that added them. They are
+ * expression indexes, so each backend spells them its own way.
+ */
+int lake_catalog_indexes(struct catalog *cat, struct tn_err *err)
+{
+	char *mn = catalog_int_of(cat, "min_value"), *mx = catalog_int_of(cat, "max_value");
+	char *q = tn_xprintf("CREATE INDEX IF NOT EXISTS tarn_stats_int ON ducklake_file_column_stats"
+			     "(table_id, column_id, %s, %s);"
+			     "CREATE INDEX IF NOT EXISTS tarn_stats_span ON ducklake_file_column_stats"
+			     "(table_id, column_id, (%s - %s));"
+			     "CREATE INDEX IF NOT EXISTS tarn_data_file_begin ON ducklake_data_file"
+			     "(table_id, begin_snapshot)", mn, mx, mx, mn);
+	int rc = catalog_exec(cat, q, err);
+
+	tn_free(q);
+	tn_free(mn);
+	tn_free(mx);
+	return rc;
+}
+
 char *lake_schema_path(const char *data_path, const char *name, const char *uuid)
 {
 	const char *p;
@@ -113,6 +137,8 @@ int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inli
 	if (rc)
 		return rc;
 	rc = catalog_exec(cat, ddl, err);
+	if (!rc)
+		rc = lake_catalog_indexes(cat, err);
 	if (!rc)
 		rc = insert_meta(cat, "version", LAKE_FORMAT_VERSION, err);
 	if (!rc)
@@ -289,50 +315,62 @@ out:
 	return rc;
 }
 
-static int read_data_path(struct catalog *cat, char **out, struct tn_err *err)
+/* The lake-wide settings (ducklake_metadata, scope NULL) in one query,
+ * checked: a DuckLake catalog of the version tarn reads, with a data path. */
+static int read_metadata(struct lake *lk, struct catalog *cat, char **dp, struct tn_err *err)
 {
+	struct tn_err perr = TN_ERR_INIT;
 	struct catalog_stmt *st;
+	char *v = NULL;
 	int rc;
 
-	*out = NULL;
-	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'data_path' "
-				  "AND scope IS NULL", &st, err);
-	if (rc)
-		return rc;
-	rc = catalog_step(st, err);
-	if (rc == 1)
-		*out = catalog_col_dup(st, 0);
-	catalog_finalize(st);
-	if (rc < 0)
-		return rc;
-	if (!*out)
-		return tn_err_set(err, TN_EINTERNAL, "catalog %s has no data_path", catalog_path(cat));
-	return 0;
-}
-
-static int check_version(struct catalog *cat, struct tn_err *err)
-{
-	struct catalog_stmt *st;
-	int rc, ok = 0;
-	char *v = NULL;
-
-	struct tn_err perr = TN_ERR_INIT;
-
-	rc = catalog_prepare(cat, "SELECT value FROM ducklake_metadata WHERE key = 'version'", &st, &perr);
-	if (rc)
-		return tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog (%s); is --lake pointing at "
-				  "the right folder?", catalog_path(cat), perr.msg);
-	if (catalog_step(st, err) == 1) {
-		v = catalog_col_dup(st, 0);
-		ok = v && !strcmp(v, LAKE_FORMAT_VERSION);
+	*dp = NULL;
+	lk->inline_limit = -1;
+	rc = catalog_prepare(cat, "SELECT key, value FROM ducklake_metadata WHERE scope IS NULL", &st, &perr);
+	while (!rc && (rc = catalog_step(st, &perr)) == 1) {
+		const char *k = catalog_col_text(st, 0), *val = catalog_col_text(st, 1);
+		rc = 0;
+		if (!k || !val)
+			continue;
+		if (!strcmp(k, "version") && !v)
+			v = tn_strdup(val);
+		else if (!strcmp(k, "data_path") && !*dp)
+			*dp = tn_strdup(val);
+		else if (!strcmp(k, "data_inlining_row_limit"))
+			rc = tn_parse_int64(val, &lk->inline_limit, "data_inlining_row_limit", &perr);
 	}
 	catalog_finalize(st);
-	if (!ok)
-		rc = tn_err_set(err, TN_EUNSUPPORTED,
-				"catalog %s has DuckLake version %s; tarn reads version %s",
+	if (rc < 0)
+		rc = tn_err_set(err, TN_EINVAL, "%s is not a DuckLake catalog (%s); is --lake pointing at "
+				"the right folder?", catalog_path(cat), perr.msg);
+	else if (!v || strcmp(v, LAKE_FORMAT_VERSION))
+		rc = tn_err_set(err, TN_EUNSUPPORTED, "catalog %s has DuckLake version %s; tarn reads version %s",
 				catalog_path(cat), v ? v : "(none)", LAKE_FORMAT_VERSION);
+	else if (!*dp)
+		rc = tn_err_set(err, TN_EINTERNAL, "catalog %s has no data_path", catalog_path(cat));
 	tn_free(v);
 	return rc;
+}
+
+static void *open_duck(void *arg)
+{
+	struct lake *lk = arg;
+
+	lk->duck_rc = duck_open(&lk->spare_duck, NULL, &lk->duck_err);
+	return NULL;
+}
+
+struct duck *lake_take_duck(struct lake *lk)
+{
+	int one = 1;
+	struct duck *d;
+
+	if (!__atomic_compare_exchange_n(&lk->duck_state, &one, 2, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return NULL;
+	pthread_join(lk->duck_thread, NULL);
+	d = lk->duck_rc ? NULL : lk->spare_duck;
+	lk->spare_duck = NULL;
+	return d;
 }
 
 int lake_open(struct lake **out, const char *dir, struct tn_err *err)
@@ -364,14 +402,18 @@ int lake_open(struct lake **out, const char *dir, struct tn_err *err)
 				lk->dir, dir);
 		goto fail;
 	}
+	/* DuckDB takes milliseconds to start: on another core meanwhile. */
+	if (!pthread_create(&lk->duck_thread, NULL, open_duck, lk))
+		lk->duck_state = 1;
 	rc = catalog_open(&cat, lk->catalog_path, 0, err);
 	if (!rc)
-		rc = check_version(cat, err);
-	if (!rc)
-		rc = read_data_path(cat, &dp, err);
-	catalog_close(cat);
-	if (rc)
+		rc = read_metadata(lk, cat, &dp, err);
+	if (rc) {
+		catalog_close(cat);
 		goto fail;
+	}
+	lk->spare_cat = cat;
+	lk->spare_at = tn_mono();
 	if (!strncmp(dp, "s3://", 5)) {
 		lk->data_path = with_slash(dp);
 	} else if (strstr(dp, "://")) {
@@ -398,10 +440,30 @@ fail:
 	return rc;
 }
 
+struct catalog *lake_take_catalog(struct lake *lk, int64_t *inline_limit)
+{
+	struct catalog *cat = __atomic_exchange_n(&lk->spare_cat, NULL, __ATOMIC_ACQ_REL);
+
+	/* An old connection may have been dropped by the server meanwhile. */
+	if (cat && tn_mono() - lk->spare_at > 5.0) {
+		catalog_close(cat);
+		cat = NULL;
+	}
+	*inline_limit = lk->inline_limit;
+	return cat;
+}
+
+void lake_release_catalog(struct lake *lk)
+{
+	catalog_close(__atomic_exchange_n(&lk->spare_cat, NULL, __ATOMIC_ACQ_REL));
+}
+
 void lake_close(struct lake *lk)
 {
 	if (!lk)
 		return;
+	duck_close(lake_take_duck(lk));
+	catalog_close(lk->spare_cat);
 	store_close(lk->store);
 	tn_free(lk->dir);
 	tn_free(lk->catalog_path);

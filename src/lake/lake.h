@@ -29,6 +29,9 @@ struct lake_init_opts {
 int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err);
 /* Open the lake in `dir`; TN_ENOTFOUND if there is none. */
 int lake_open(struct lake **out, const char *dir, struct tn_err *err);
+/* Close the connection lake_open kept for the first session: before
+ * anything replaces the catalog (restore, migrate). */
+void lake_release_catalog(struct lake *lk);
 void lake_close(struct lake *lk);
 /* Borrowed: the lake folder and the data path (ends with '/'). */
 const char *lake_dir(const struct lake *lk);

@@ -6,6 +6,7 @@
 #ifndef LAKE_INT_H
 #define LAKE_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include "base/tn_err.h"
 #include "base/tn_buf.h"
@@ -25,7 +26,29 @@ struct lake {
 	struct store *store;/* where the data files live */
 	int remote;         /* the store is not the local file system */
 	char *tmp_dir;      /* <dir>/.tmp/: files being written for a remote store */
+	/* The catalog connection lake_open used, for the first session to
+	 * take (lake_take_catalog): a PostgreSQL connection costs milliseconds. */
+	struct catalog *spare_cat;
+	double spare_at;    /* when it was opened (tn_mono) */
+	int64_t inline_limit; /* data_inlining_row_limit read then, -1 = not set */
+	/* A DuckDB instance opened on a thread of its own while lake_open talks
+	 * to the catalog, for the first session (lake_take_duck). */
+	pthread_t duck_thread;
+	int duck_state;     /* 0 none, 1 opening or ready, 2 taken */
+	struct duck *spare_duck;
+	int duck_rc;
+	struct tn_err duck_err;
 };
+
+/* The DuckDB instance opened by lake_open (joined here), or NULL when it
+ * failed or another session took it. Safe to call from several threads. */
+struct duck *lake_take_duck(struct lake *lk);
+
+/* The lake's spare catalog connection if it is fresh (else NULL); owned by
+ * the caller from then on. *inline_limit: the data_inlining_row_limit
+ * lake_open read on it (-1 when the lake sets none). Safe to call from
+ * several threads. */
+struct catalog *lake_take_catalog(struct lake *lk, int64_t *inline_limit);
 
 /* A column of a table at one snapshot (a tree for nested types). */
 struct lk_column {
@@ -116,6 +139,7 @@ int lake_create_catalog(struct catalog *cat, const char *data_path, int64_t inli
 /* The CREATE TABLE / CREATE INDEX statements of the DuckLake catalog
  * tables, in the dialect both backends accept (backup copies use it). */
 const char *lake_catalog_ddl(void);
+int lake_catalog_indexes(struct catalog *cat, struct tn_err *err);
 /* Folder (relative to the data path, ends with '/') of a new schema: its
  * name when plain, else its uuid; in a bucket, stage/ and marts/<name>/.
  * Owned by the caller. */
@@ -136,6 +160,16 @@ int meta_table(struct lake *lk, struct catalog *cat, const char *schema, const c
 int meta_table_by_id(struct lake *lk, struct catalog *cat, int64_t table_id, int64_t n,
 		     struct lk_table **out, struct tn_err *err);
 int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err);
+/* Values lo..hi (inclusive) of top-level integer column `column_id`. */
+struct meta_bound {
+	int64_t column_id, lo, hi;
+};
+/* meta_load_files, but only the files whose statistics allow a value in
+ * the bound (b may be NULL: all of them); ordered by id all the same.
+ * *applied (may be NULL) = 1 when the bound was applied, so the files
+ * left all allow a value in it. */
+int meta_load_files_bounded(struct lake *lk, struct catalog *cat, struct lk_table *t,
+			    const struct meta_bound *b, int *applied, struct tn_err *err);
 /* Columns of table_id valid at snapshot n (top level with children). */
 int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_column **cols,
 		 size_t *ncols, struct tn_err *err);

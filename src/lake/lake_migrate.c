@@ -215,6 +215,9 @@ static int copy(struct catalog *src, const struct target *t, int dry_run, struct
 		res->to = tn_strdup(t->final ? t->final : catalog_path(dst));
 		rc = catalog_migrate(src, dst, dry_run, &res->copy, err);
 	}
+	/* Expression indexes are not copied (each backend spells its own). */
+	if (!rc && !dry_run)
+		rc = lake_catalog_indexes(dst, err);
 	/* Closing a SQLite copy checkpoints it: the file is whole on its own. */
 	catalog_close(dst);
 	return rc;
@@ -231,6 +234,7 @@ int lake_migrate(struct lake *lk, const char *to, int dry_run, struct lake_migra
 
 	memset(res, 0, sizeof(*res));
 	res->dry_run = dry_run;
+	lake_release_catalog(lk);
 	stamp_now(stamp);
 	rc = parse_target(lk, to, &t, err);
 	if (!rc)

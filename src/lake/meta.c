@@ -385,28 +385,18 @@ const char *meta_inline_type(const char *lake)
 	return "VARCHAR";
 }
 
-int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err)
+#define FILE_COLS \
+	"f.data_file_id, f.begin_snapshot, f.record_count, f.file_size_bytes, f.row_id_start, f.path, " \
+	"f.path_is_relative, d.delete_file_id, d.path, d.path_is_relative, d.delete_count, d.begin_snapshot, " \
+	"d.file_size_bytes"
+#define FILE_JOIN \
+	"LEFT JOIN ducklake_delete_file d ON d.table_id = ?1 AND d.data_file_id = f.data_file_id AND " VALID("d.")
+
+static int read_files(struct catalog_stmt *st, struct lk_table *t, struct tn_err *err)
 {
-	struct catalog_stmt *st;
 	size_t alloc = 0;
 	int rc;
 
-	(void)lk;
-	rc = load_versions(cat, t, err);
-	if (!rc)
-		rc = load_inlined(cat, t, err);
-	if (rc)
-		return rc;
-	rc = catalog_prepare(cat,
-		"SELECT f.data_file_id, f.begin_snapshot, f.record_count, f.file_size_bytes, f.row_id_start, "
-		"f.path, f.path_is_relative, d.delete_file_id, d.path, d.path_is_relative, d.delete_count, "
-		"d.begin_snapshot, d.file_size_bytes FROM ducklake_data_file f LEFT JOIN ducklake_delete_file d ON "
-		"d.data_file_id = f.data_file_id AND " VALID("d.") " WHERE f.table_id = ?1 AND " VALID("f.")
-		" ORDER BY f.data_file_id", &st, err);
-	if (rc)
-		return rc;
-	catalog_bind_int(st, 1, t->id);
-	catalog_bind_int(st, 2, t->snapshot);
 	while ((rc = catalog_step(st, err)) == 1) {
 		struct lk_file *f;
 		TN_GROW(t->files, alloc, t->nfiles + 1);
@@ -429,6 +419,146 @@ int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, st
 	}
 	catalog_finalize(st);
 	return rc;
+}
+
+/* The snapshot that added column `id` (its first version), or -1. */
+static int64_t column_birth(const struct lk_table *t, int64_t id)
+{
+	int64_t b = -1;
+	size_t i;
+
+	for (i = 0; i < t->nvers; i++)
+		if (t->vers[i].id == id && (b < 0 || t->vers[i].begin < b))
+			b = t->vers[i].begin;
+	return b;
+}
+
+/* Integer statistics lie within +-1e18 (catalog_int_of), so bounds are
+ * clamped to +-2e18 without changing any answer, and lo - W (W <= 2e18)
+ * cannot overflow. */
+#define BOUND_CLAMP 2000000000000000000LL
+
+/*
+ * The files that may hold a value of column b->column_id within
+ * [b->lo, b->hi], found through the statistics indexes
+ * (lake_catalog_indexes), never by reading every file's row: a file whose
+ * min lies in [lo - W, hi] with max >= lo, where W is the widest file
+ * (max - min) of the column, so the scan on min has both ends. Kept too:
+ * files whose min or max is not a plain integer (unknown), and files older
+ * than the column, which have no statistics for it. Every writer (tarn,
+ * DuckDB's ducklake) writes a statistics row per column for each file it
+ * adds; a file without one would be wrongly skipped. *done = 0 when the
+ * statistics cannot say: then load everything.
+ */
+static int load_bounded(struct catalog *cat, struct lk_table *t, const struct meta_bound *b, int *done,
+			struct tn_err *err)
+{
+	char *mn = catalog_int_of(cat, "min_value"), *mx = catalog_int_of(cat, "max_value"), *q = NULL;
+	char *list = NULL;
+	struct tn_buf ids = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct catalog_stmt *st = NULL;
+	int64_t birth = column_birth(t, b->column_id), w = -1, lo;
+	int rc = 0;
+
+	*done = 0;
+	if (birth < 0)
+		goto out;
+	/* W, the widest file; NULL when no file has integer statistics for
+	 * the column: then they cannot say, and everything is loaded. */
+	q = tn_xprintf("SELECT max(%s - %s) FROM ducklake_file_column_stats WHERE table_id = ? AND column_id = ?",
+		       mx, mn);
+	rc = catalog_prepare(cat, q, &st, err);
+	if (!rc) {
+		catalog_bind_int(st, 1, t->id);
+		catalog_bind_int(st, 2, b->column_id);
+		rc = catalog_step(st, err);
+		if (rc == 1 && !catalog_col_is_null(st, 0))
+			w = catalog_col_int(st, 0);
+		rc = rc < 0 ? rc : 0;
+		catalog_finalize(st);
+		st = NULL;
+	}
+	if (rc || w < 0)
+		goto out;
+	tn_free(q);
+	q = tn_xprintf("SELECT data_file_id FROM ducklake_file_column_stats WHERE table_id = ?1 "
+		       "AND column_id = ?2 AND %s BETWEEN ?3 AND ?4 AND %s >= ?5 "
+		       "UNION SELECT data_file_id FROM ducklake_file_column_stats WHERE table_id = ?1 "
+		       "AND column_id = ?2 AND (%s - %s) IS NULL "
+		       "UNION SELECT data_file_id FROM ducklake_data_file WHERE table_id = ?1 AND begin_snapshot < ?6",
+		       mn, mx, mx, mn);
+	rc = catalog_prepare(cat, q, &st, err);
+	if (rc)
+		goto out;
+	lo = b->lo < -BOUND_CLAMP ? -BOUND_CLAMP : b->lo;
+	catalog_bind_int(st, 1, t->id);
+	catalog_bind_int(st, 2, b->column_id);
+	catalog_bind_int(st, 3, lo - w);
+	catalog_bind_int(st, 4, b->hi > BOUND_CLAMP ? BOUND_CLAMP : b->hi);
+	catalog_bind_int(st, 5, lo);
+	catalog_bind_int(st, 6, birth);
+	tn_buf_addc(&ids, '[');
+	while ((rc = catalog_step(st, err)) == 1)
+		tn_buf_addf(&ids, "%s%lld", ids.len > 1 ? "," : "", (long long)catalog_col_int(st, 0));
+	tn_buf_addc(&ids, ']');
+	catalog_finalize(st);
+	st = NULL;
+	if (rc < 0 || (rc = tn_buf_check(&ids, err)))
+		goto out;
+	/* Then those files, looked up by id (two statements, so that no
+	 * planner has to guess how few the candidates are). */
+	tn_free(q);
+	list = catalog_json_ids(cat, "?3");
+	q = tn_xprintf("SELECT " FILE_COLS " FROM %s c CROSS JOIN ducklake_data_file f " FILE_JOIN
+		       " WHERE f.data_file_id = c.id AND f.table_id = ?1 AND " VALID("f.") " ORDER BY f.data_file_id",
+		       list);
+	rc = catalog_prepare(cat, q, &st, err);
+	if (rc)
+		goto out;
+	catalog_bind_int(st, 1, t->id);
+	catalog_bind_int(st, 2, t->snapshot);
+	catalog_bind_text(st, 3, ids.buf);
+	rc = read_files(st, t, err);
+	*done = 1;
+out:
+	tn_buf_release(&ids);
+	tn_free(list);
+	tn_free(q);
+	tn_free(mn);
+	tn_free(mx);
+	return rc;
+}
+
+int meta_load_files_bounded(struct lake *lk, struct catalog *cat, struct lk_table *t,
+			    const struct meta_bound *b, int *applied, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc, done = 0;
+
+	if (applied)
+		*applied = 0;
+	(void)lk;
+	rc = load_versions(cat, t, err);
+	if (!rc)
+		rc = load_inlined(cat, t, err);
+	if (!rc && b)
+		rc = load_bounded(cat, t, b, &done, err);
+	if (applied)
+		*applied = done;
+	if (rc || done)
+		return rc;
+	rc = catalog_prepare(cat, "SELECT " FILE_COLS " FROM ducklake_data_file f " FILE_JOIN
+				  " WHERE f.table_id = ?1 AND " VALID("f.") " ORDER BY f.data_file_id", &st, err);
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 1, t->id);
+	catalog_bind_int(st, 2, t->snapshot);
+	return read_files(st, t, err);
+}
+
+int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err)
+{
+	return meta_load_files_bounded(lk, cat, t, NULL, NULL, err);
 }
 
 int meta_view(struct catalog *cat, const char *schema, const char *name, int64_t n,

@@ -70,7 +70,8 @@ static int read_inline_limit(struct session *s, struct tn_err *err)
 int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 {
 	struct session *s = tn_calloc(1, sizeof(*s));
-	int rc;
+	int64_t limit = -1;
+	int rc, took;
 
 	*out = NULL;
 	s->lk = lk;
@@ -80,15 +81,20 @@ int session_open(struct session **out, struct lake *lk, struct tn_err *err)
 	s->retry->rng = (uint64_t)tn_now_us() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s;
 	tn_buf_init(&s->changes, TN_BUF_NOMAX);
 	tn_buf_init(&s->theirs, TN_BUF_NOMAX);
-	rc = catalog_open(&s->cat, lk->catalog_path, 0, err);
-	if (!rc)
+	/* The first session takes what lake_open just opened and read. */
+	s->cat = lake_take_catalog(lk, &limit);
+	took = s->cat != NULL;
+	rc = took ? 0 : catalog_open(&s->cat, lk->catalog_path, 0, err);
+	if (!rc && !(s->duck = lake_take_duck(lk)))
 		rc = duck_open(&s->duck, NULL, err);
 	/* Data files never change, so their footers can be cached; UTC makes
 	 * timestamptz statistics and output the same on every machine. */
 	if (!rc)
 		rc = duck_exec(s->duck, "SET parquet_metadata_cache = true; SET TimeZone = 'UTC'; "
 				       "CREATE SCHEMA __tarn_tt; CREATE SCHEMA __tarn_scratch;", err);
-	if (!rc)
+	if (!rc && took)
+		s->inline_limit = limit >= 0 ? limit : LAKE_INLINE_DEFAULT;
+	else if (!rc)
 		rc = read_inline_limit(s, err);
 	if (rc) {
 		session_close(s);
@@ -1010,7 +1016,8 @@ static int run_query(struct session *s, const char *sql, struct duck_result **re
 	rc = intro_prepare(s, sql, err);
 	if (!rc)
 		rc = tt_rewrite(s, sql, &rewritten, err);
-	if (!rc)
+	/* A query that now reads only snapshot views needs no stand-ins. */
+	if (!rc && !(rewritten && s->tt_only))
 		rc = sess_mirror_for(s, rewritten ? rewritten : sql, err);
 	if (!rc)
 		rc = duck_query(s->duck, rewritten ? rewritten : sql, &r, err);

@@ -45,6 +45,7 @@ struct session {
 	size_t ntt, att;
 	int stmt_seq;
 	int query_is_select;
+	int tt_only;           /* tt_rewrite's output reads no table but its own views */
 	int64_t inline_limit;   /* data_inlining_row_limit */
 	char *author, *message, *extra; /* for the next commit */
 	struct sess_retry *retry; /* automatic retry state (session.c) */

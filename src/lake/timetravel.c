@@ -11,6 +11,7 @@
 #include "base/tn_util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <strings.h>
 #include <jansson.h>
 
@@ -304,24 +305,57 @@ static int excludes(enum stat_kind k, enum pred_op op, const char *mn, const cha
 	return 0;
 }
 
-/* The constant as DuckDB renders it in the column's type (the form the
- * statistics have), or NULL when it does not convert. */
-static int constant_text(struct session *s, json_t *value, const struct lk_column *c, char **out,
-			 struct tn_err *err)
+static int is_int_type(const char *id)
 {
-	char *sql = NULL, *dt = meta_duck_type(c), *q;
+	static const char *const ints[] = { "TINYINT", "SMALLINT", "INTEGER", "BIGINT",
+					    "UTINYINT", "USMALLINT", "UINTEGER" };
+	size_t i;
+
+	for (i = 0; id && i < TN_ARRAY_LEN(ints); i++)
+		if (!strcmp(id, ints[i]))
+			return 1;
+	return 0;
+}
+
+/* The constant as DuckDB renders it in the column's type (the form the
+ * statistics have), or NULL when it does not convert. Plain integer and
+ * string literals are read off the tree; anything else is asked of DuckDB. */
+static int constant_text(struct session *s, json_t *value, const struct lk_column *c, enum stat_kind k,
+			 char **out, struct tn_err *err)
+{
+	const char *cls = json_string_value(json_object_get(value, "class"));
+	json_t *v = json_object_get(value, "value");
+	const char *type = json_string_value(json_object_get(json_object_get(v, "type"), "id"));
+	json_t *lit = json_object_get(v, "value");
+	char *sql = NULL, *dt, *q;
 	struct tn_err e = TN_ERR_INIT;
-	int rc = expr_sql(s, value, &sql, err);
+	int rc;
 
 	*out = NULL;
+	if (cls && !strcmp(cls, "CONSTANT")) {
+		/* An integer compares with an integer column as numbers, whatever their widths. */
+		if (k == STAT_INT && is_int_type(type) && json_is_integer(lit)) {
+			*out = tn_xprintf("%lld", (long long)json_integer_value(lit));
+			return 0;
+		}
+		if (k == STAT_TEXT && type && !strcmp(type, "VARCHAR") && json_is_string(lit)) {
+			*out = tn_strdup(json_string_value(lit));
+			return 0;
+		}
+	}
+	rc = expr_sql(s, value, &sql, err);
 	if (!rc) {
-		q = tn_xprintf("SELECT CAST(TRY_CAST(x AS %s) AS VARCHAR) FROM (%s) AS q(x)", dt, sql);
+		dt = meta_duck_type(c);
+		/* Only a lossless conversion may prune: 54.5 is 55 as an integer,
+		 * yet i > 54.5 holds for i = 55 while i > 55 does not. */
+		q = tn_xprintf("SELECT CASE WHEN TRY_CAST(x AS %s) = x THEN CAST(TRY_CAST(x AS %s) AS VARCHAR) END "
+			       "FROM (%s) AS q(x)", dt, dt, sql);
 		if (duck_query_text(s->duck, q, out, &e))
 			*out = NULL; /* not prunable; the query itself will report real errors */
 		tn_free(q);
+		tn_free(dt);
 	}
 	tn_free(sql);
-	tn_free(dt);
 	return rc;
 }
 
@@ -342,62 +376,133 @@ static size_t file_index(const struct lk_table *t, int64_t id)
 	return lo < t->nfiles && t->files[lo].id == id ? lo : t->nfiles;
 }
 
-static int exclude_by(struct session *s, struct lk_table *t, const struct pred *p, char *drop,
-		      struct tn_err *err)
+/* A predicate with what pruning needs: its column, how the column's
+ * statistics order, and the constant as statistics text (NULL: unusable). */
+struct pval {
+	const struct pred *p;
+	const struct lk_column *c;
+	enum stat_kind k;
+	char *v;
+};
+
+static int pvals_make(struct session *s, struct lk_table *t, const struct pred *p, size_t np,
+		      struct pval **out, struct tn_err *err)
 {
-	struct lk_column *c = meta_find_column(t, p->column);
-	enum stat_kind k = c ? stat_kind(c->type) : STAT_NONE;
+	struct pval *pv = tn_calloc(np ? np : 1, sizeof(*pv));
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < np; i++) {
+		pv[i].p = &p[i];
+		pv[i].c = meta_find_column(t, p[i].column);
+		pv[i].k = pv[i].c ? stat_kind(pv[i].c->type) : STAT_NONE;
+		if (pv[i].k != STAT_NONE)
+			rc = constant_text(s, p[i].value, pv[i].c, pv[i].k, &pv[i].v, err);
+	}
+	*out = pv;
+	return rc;
+}
+
+static void pvals_free(struct pval *pv, size_t np)
+{
+	size_t i;
+
+	for (i = 0; pv && i < np; i++)
+		tn_free(pv[i].v);
+	tn_free(pv);
+}
+
+/* The tightest range the integer predicates give one column, preferring a
+ * column bounded on both sides; 0 when no integer predicate applies. */
+static int int_bound(const struct pval *pv, size_t np, struct meta_bound *out)
+{
+	size_t i, j;
+	int best = 0;
+
+	for (i = 0; i < np; i++) {
+		struct meta_bound b;
+		int sides = 0;
+		if (pv[i].k != STAT_INT || !pv[i].v)
+			continue;
+		b.column_id = pv[i].c->id;
+		b.lo = INT64_MIN;
+		b.hi = INT64_MAX;
+		for (j = 0; j < np; j++) {
+			char *end;
+			long long v;
+			if (pv[j].k != STAT_INT || !pv[j].v || pv[j].c->id != b.column_id)
+				continue;
+			errno = 0;
+			v = strtoll(pv[j].v, &end, 10);
+			if (*end || end == pv[j].v || errno)
+				continue;
+			if (pv[j].p->op == OP_EQ || pv[j].p->op == OP_GE || pv[j].p->op == OP_GT) {
+				int64_t lo = pv[j].p->op == OP_GT ? (v == INT64_MAX ? v : v + 1) : v;
+				if (lo > b.lo)
+					b.lo = lo;
+				sides |= 1;
+			}
+			if (pv[j].p->op == OP_EQ || pv[j].p->op == OP_LE || pv[j].p->op == OP_LT) {
+				int64_t hi = pv[j].p->op == OP_LT ? (v == INT64_MIN ? v : v - 1) : v;
+				if (hi < b.hi)
+					b.hi = hi;
+				sides |= 2;
+			}
+		}
+		if (sides && (sides == 3 ? 2 : 1) > best) {
+			best = sides == 3 ? 2 : 1;
+			*out = b;
+		}
+	}
+	return best > 0;
+}
+
+/* Mark in `drop` the files (ids lo..hi) whose statistics exclude pv. */
+static int exclude_by(struct session *s, struct lk_table *t, const struct pval *pv, int64_t lo, int64_t hi,
+		      char *drop, struct tn_err *err)
+{
 	struct catalog_stmt *st;
-	char *v = NULL;
 	size_t i;
 	int rc;
 
-	if (k == STAT_NONE)
+	if (pv->k == STAT_NONE || !pv->v)
 		return 0;
-	rc = constant_text(s, p->value, c, &v, err);
-	if (rc || !v)
-		return rc;
 	rc = catalog_prepare(s->cat, "SELECT data_file_id, min_value, max_value FROM ducklake_file_column_stats "
-				     "WHERE table_id = ? AND column_id = ?", &st, err);
+				     "WHERE table_id = ? AND column_id = ? AND data_file_id BETWEEN ? AND ?", &st, err);
 	if (!rc) {
 		catalog_bind_int(st, 1, t->id);
-		catalog_bind_int(st, 2, c->id);
+		catalog_bind_int(st, 2, pv->c->id);
+		catalog_bind_int(st, 3, lo);
+		catalog_bind_int(st, 4, hi);
 	}
 	while (!rc && (rc = catalog_step(st, err)) == 1) {
 		int64_t id = catalog_col_int(st, 0);
 		rc = 0;
-		if (!excludes(k, p->op, catalog_col_text(st, 1), catalog_col_text(st, 2), v))
+		if (!excludes(pv->k, pv->p->op, catalog_col_text(st, 1), catalog_col_text(st, 2), pv->v))
 			continue;
 		i = file_index(t, id);
 		if (i < t->nfiles)
 			drop[i] = 1;
 	}
 	catalog_finalize(st);
-	tn_free(v);
 	return rc < 0 ? rc : 0;
 }
 
 /* Remove the files no row of which can pass the predicates; returns a
- * hash of what was dropped (0 = nothing). */
-static int prune_files(struct session *s, struct lk_table *t, const struct pred *p, size_t np,
+ * hash of what was dropped (0 = nothing). `was` is how many files the
+ * table has at this snapshot before pruning (or 0 when t->files is all of
+ * them): pruned by the catalog query, they count as dropped too. */
+static int prune_files(struct session *s, struct lk_table *t, const struct pval *pv, size_t np,
 		       uint64_t *hash, struct tn_err *err)
 {
 	char *drop = tn_calloc(t->nfiles ? t->nfiles : 1, 1);
 	size_t i, j;
 	int rc = 0;
 
-	*hash = 0;
-	for (i = 0; !rc && i < np; i++)
-		rc = exclude_by(s, t, &p[i], drop, err);
+	for (i = 0; !rc && t->nfiles && i < np; i++)
+		rc = exclude_by(s, t, &pv[i], t->files[0].id, t->files[t->nfiles - 1].id, drop, err);
 	for (i = j = 0; !rc && i < t->nfiles; i++) {
 		if (drop[i]) {
-			/* FNV-1a over the bytes of every dropped id names the file set. */
-			uint64_t id = (uint64_t)t->files[i].id;
-			int b;
-			if (!*hash)
-				*hash = 14695981039346656037ULL;
-			for (b = 0; b < 8; b++)
-				*hash = (*hash ^ ((id >> (8 * b)) & 0xff)) * 1099511628211ULL;
 			tn_free(t->files[i].path);
 			tn_free(t->files[i].local);
 			tn_free(t->files[i].del_path);
@@ -405,6 +510,18 @@ static int prune_files(struct session *s, struct lk_table *t, const struct pred 
 			continue;
 		}
 		t->files[j++] = t->files[i];
+	}
+	if (!rc && (j < t->nfiles || *hash)) {
+		/* FNV-1a over the ids kept (and the pruned-before flag) names the file set. */
+		uint64_t h = *hash ? *hash : 14695981039346656037ULL;
+		size_t k;
+		int b;
+		for (k = 0; k < j; k++) {
+			uint64_t id = (uint64_t)t->files[k].id;
+			for (b = 0; b < 8; b++)
+				h = (h ^ ((id >> (8 * b)) & 0xff)) * 1099511628211ULL;
+		}
+		*hash = h ? h : 1;
 	}
 	if (!rc)
 		t->nfiles = j;
@@ -431,6 +548,7 @@ static int table_view(struct session *s, const char *schema, const char *name, i
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct lk_table *t = NULL;
+	struct pval *pv = NULL;
 	uint64_t hash = 0;
 	int rc = meta_table(s->lk, s->cat, schema, name, n, &t, err);
 
@@ -442,10 +560,26 @@ static int table_view(struct session *s, const char *schema, const char *name, i
 		return tn_err_set(err, TN_ENOTFOUND, "Table with name %s does not exist at version %lld",
 				  name, (long long)n);
 	}
-	if (!rc)
-		rc = meta_load_files(s->lk, s->cat, t, err);
 	if (!rc && np)
-		rc = prune_files(s, t, p, np, &hash, err);
+		rc = pvals_make(s, t, p, np, &pv, err);
+	if (!rc) {
+		/* The catalog query skips most files when an integer column is
+		 * bounded; the rest are pruned here by every predicate. */
+		struct meta_bound b;
+		int bounded = np && int_bound(pv, np, &b), applied = 0;
+		size_t i;
+		rc = meta_load_files_bounded(s->lk, s->cat, t, bounded ? &b : NULL, &applied, err);
+		/* the catalog applied those predicates exactly as prune_files would */
+		for (i = 0; applied && i < np; i++)
+			if (pv[i].k == STAT_INT && pv[i].c->id == b.column_id) {
+				tn_free(pv[i].v);
+				pv[i].v = NULL;
+			}
+		if (applied)
+			hash = 14695981039346656037ULL ^ (uint64_t)b.lo ^ ((uint64_t)b.hi << 1);
+	}
+	if (!rc && np)
+		rc = prune_files(s, t, pv, np, &hash, err);
 	if (rc || (optional && !hash))
 		goto out;
 	*view = hash ? tn_xprintf("t%lld_v%lld_p%016llx", (long long)t->id, (long long)n, (unsigned long long)hash) :
@@ -468,6 +602,7 @@ out:
 		*view = NULL;
 	}
 	tn_buf_release(&q);
+	pvals_free(pv, np);
 	meta_table_free(t);
 	return rc;
 }
@@ -775,13 +910,22 @@ static int copy_query(struct session *s, const char *sql, char **out, int *is_co
 	return rc;
 }
 
+static int count_ref(void *arg, const char *schema, const char *name)
+{
+	(void)schema;
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err)
 {
 	char *tree = NULL, *js;
 	json_t *root, *ctes;
-	int changed = 0, is_copy = 0, rc;
+	int changed = 0, is_copy = 0, left = 0, rc;
 
 	*out = NULL;
+	s->tt_only = 0;
 	if (!mentions_at(sql) && !strcasestr(sql, "where"))
 		return 0;
 	rc = copy_query(s, sql, out, &is_copy, err);
@@ -801,11 +945,14 @@ int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *er
 	ctes = json_array();
 	collect_ctes(root, ctes);
 	rc = walk(s, root, ctes, &changed, err);
+	if (!rc && changed)
+		each_ref(root, ctes, count_ref, &left);
 	json_decref(ctes);
 	if (!rc && changed) {
 		js = json_dumps(root, JSON_COMPACT);
 		rc = run_text(s, "json_deserialize_sql", js, out, err);
 		free(js); /* jansson's allocator */
+		s->tt_only = !rc && left == 0;
 	}
 	json_decref(root);
 	return rc;
