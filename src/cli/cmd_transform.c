@@ -242,7 +242,7 @@ static int summary(struct cli *c, const struct tf_results *res, struct tn_err *e
 			fprintf(stderr, "tarn: %s %s %s: %s\n", x->kind, x->node,
 				!strcmp(x->status, "fail") ? "failed; failing rows" : "error", x->message);
 		else if (x->message && !strcmp(x->status, "warn"))
-			fprintf(stderr, "tarn: WARN %s %s (severity warn, not a failure); failing rows: %s\n", x->kind,
+			fprintf(stderr, "tarn: WARN %s %s (a warning, not a failure); failing rows: %s\n", x->kind,
 				x->node, x->message);
 	}
 	if (!rc && !c->quiet)
@@ -304,7 +304,7 @@ int cli_cmd_run(struct cli *c, int argc, char **argv)
 
 int cli_cmd_build(struct cli *c, int argc, char **argv)
 {
-	return run_steps(c, argc, argv, "build", TF_STEP_SEED | TF_STEP_MODEL | TF_STEP_TEST, 0);
+	return run_steps(c, argc, argv, "build", TF_STEP_SEED | TF_STEP_SNAPSHOT | TF_STEP_MODEL | TF_STEP_TEST, 0);
 }
 
 int cli_cmd_test(struct cli *c, int argc, char **argv)
@@ -453,7 +453,7 @@ static void print_list(const struct tf_project *p, const char *title, const char
 		size_t i = p->order[k];
 		if (!mark[i] || i == self)
 			continue;
-		printf("  %s.%s (%s)\n", p->n[i].schema, p->n[i].name, p->n[i].kind == TF_SEED ? "seed" : "model");
+		printf("  %s.%s (%s)\n", p->n[i].schema, p->n[i].name, tf_kind_name(p->n[i].kind));
 		any = 1;
 	}
 	if (!any)
@@ -508,7 +508,7 @@ int cli_cmd_lineage(struct cli *c, int argc, char **argv)
 		else
 			printf("  \"%s\" [penwidth=3];\n}\n", p.n[self].name);
 	} else {
-		printf("%s.%s (%s)\n", p.n[self].schema, p.n[self].name, p.n[self].kind == TF_SEED ? "seed" : "model");
+		printf("%s.%s (%s)\n", p.n[self].schema, p.n[self].name, tf_kind_name(p.n[self].kind));
 		print_list(&p, "upstream", up, self);
 		printf("sources:\n");
 		for (i = 0, d = 0; i < p.nn; i++)

@@ -77,7 +77,7 @@ static void svg(struct tn_buf *b, const struct tf_project *p)
 		tn_buf_addf(b, "<a href=\"#node-");
 		esc(b, p->n[i].name);
 		tn_buf_addf(b, "\"><rect class=\"%s\" x=\"%zu\" y=\"%zu\" width=\"%d\" height=\"%d\" rx=\"5\"/>",
-			    p->n[i].kind == TF_SEED ? "seed" : "model", 10 + d[i] * (BOX_W + GAP_X),
+			    tf_kind_name(p->n[i].kind), 10 + d[i] * (BOX_W + GAP_X),
 			    10 + row[i] * (BOX_H + GAP_Y), BOX_W, BOX_H);
 		tn_buf_addf(b, "<text x=\"%zu\" y=\"%zu\">", 18 + d[i] * (BOX_W + GAP_X),
 			    10 + row[i] * (BOX_H + GAP_Y) + 18);
@@ -96,7 +96,7 @@ static const char *mat_name(const struct tf_node *n)
 {
 	static const char *names[] = { "table", "view", "incremental", "ephemeral" };
 
-	return n->kind == TF_SEED ? "seed" : names[n->mat];
+	return n->kind != TF_MODEL ? tf_kind_name(n->kind) : names[n->mat];
 }
 
 /* The node's last recorded run, from tarn_meta.run_models (if any). */

@@ -92,6 +92,35 @@ int tf_find_root(const char *dir, char **root, struct tn_err *err)
 
 /* ---- nodes ---- */
 
+const char *tf_kind_name(enum tf_kind k)
+{
+	return k == TF_SEED ? "seed" : k == TF_SNAPSHOT ? "snapshot" : "model";
+}
+
+void tf_strip_snapshot_block(char *text)
+{
+	static const char *tags[] = { "snapshot", "endsnapshot" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char *p = text;
+		while ((p = strstr(p, "{%")) != NULL) {
+			char *q = p + 2, *end;
+			size_t l = strlen(tags[i]);
+			while (*q == ' ' || *q == '-')
+				q++;
+			end = strstr(p, "%}");
+			if (end && !strncmp(q, tags[i], l) && (q[l] == ' ' || q[l] == '%' || q[l] == '-')) {
+				for (; p < end + 2; p++)
+					if (*p != '\n')
+						*p = ' ';
+			} else {
+				p += 2;
+			}
+		}
+	}
+}
+
 size_t tf_find(const struct tf_project *p, const char *name)
 {
 	for (size_t i = 0; i < p->nn; i++)
@@ -191,7 +220,7 @@ static int apply_config(struct tf_node *n, json_t *cfg, struct tn_err *err)
 		if (!strcmp(k, "materialized") && s) {
 			if (set_mat(n, s, err))
 				return TN_EINVAL;
-		} else if (!strcmp(k, "schema") && s) {
+		} else if ((!strcmp(k, "schema") || (!strcmp(k, "target_schema") && n->kind == TF_SNAPSHOT)) && s) {
 			tn_free(n->schema);
 			n->schema = tn_strdup(s);
 		} else if (!strcmp(k, "unique_key") && s) {
@@ -302,7 +331,7 @@ static int c_ref(void *arg, const char *name, struct tn_buf *out, struct tn_err 
 	size_t k = tf_find(c->p, name), i;
 
 	if (k == NONE)
-		return tn_err_set(err, TN_ENOTFOUND, "ref('%s'): no model or seed of that name", name);
+		return tn_err_set(err, TN_ENOTFOUND, "ref('%s'): no model, seed or snapshot of that name", name);
 	for (i = 0; i < c->n->ndeps && c->n->deps[i] != k; i++)
 		;
 	if (i == c->n->ndeps) {
@@ -455,6 +484,34 @@ static int load_yml_models(struct tf_project *p, const char *rel, struct tn_err 
 	return rc;
 }
 
+/* snapshots/NAME.sql: nodes like models, in schema `snapshots` unless
+ * their config says target_schema (or schema). */
+static int read_snapshots(struct tf_project *p, struct tn_err *err)
+{
+	struct names sql = { 0 };
+	size_t i;
+	int rc = 0;
+
+	walk(p->root, "snapshots", ".sql", &sql);
+	for (i = 0; !rc && i < sql.n; i++) {
+		char *path = tn_xprintf("%s/%s", p->root, sql.v[i]);
+		struct tf_node *n = add_node(p, TF_SNAPSHOT, sql.v[i]);
+		size_t len, k = tf_find(p, n->name);
+		if (k != p->nn - 1)
+			rc = tn_err_set(err, TN_EINVAL, "%s and %s are both named '%s': models, seeds and snapshots "
+					"share one namespace", p->n[k].path, n->path, n->name);
+		else
+			rc = tn_fs_read_all(path, &n->sql, &len, err);
+		if (!rc)
+			tf_strip_snapshot_block(n->sql);
+		n->schema = tn_strdup("snapshots");
+		n->mat = TF_TABLE;
+		tn_free(path);
+	}
+	names_free(&sql);
+	return rc;
+}
+
 static int read_models(struct tf_project *p, json_t *cfg, struct tn_err *err)
 {
 	struct names sql = { 0 }, yml = { 0 };
@@ -506,6 +563,8 @@ static int read_models(struct tf_project *p, json_t *cfg, struct tn_err *err)
 		}
 		names_free(&csv);
 	}
+	if (!rc)
+		rc = read_snapshots(p, err);
 	for (i = 0; !rc && i < yml.n; i++)
 		rc = load_yml_models(p, yml.v[i], err);
 	names_free(&yml);
@@ -542,7 +601,7 @@ int tf_load(struct tf_project *p, const char *root, const char *vars, struct tn_
 	if (!rc)
 		rc = read_models(p, cfg, err);
 	for (i = 0; !rc && i < p->nn; i++)
-		if (p->n[i].kind == TF_MODEL)
+		if (p->n[i].kind != TF_SEED)
 			rc = collect_node(p, i, err);
 	if (!rc)
 		rc = sort_nodes(p, err);
@@ -601,7 +660,7 @@ static int r_ref(void *arg, const char *name, struct tn_buf *out, struct tn_err 
 	size_t k = tf_find(rr->p, name);
 
 	if (k == NONE)
-		return tn_err_set(err, TN_ENOTFOUND, "ref('%s'): no model or seed of that name", name);
+		return tn_err_set(err, TN_ENOTFOUND, "ref('%s'): no model, seed or snapshot of that name", name);
 	if (rr->p->n[k].mat == TF_EPHEMERAL && rr->p->n[k].kind == TF_MODEL) {
 		char *cte = tn_xprintf("__tarn_eph_%s", name);
 		if (!rr->done[k]) {
@@ -801,6 +860,38 @@ int tf_text_deps(const struct tf_project *p, const char *file, const char *text,
 	return rc;
 }
 
+struct collect_cfg {
+	struct collect c;   /* first: the collect callbacks take it */
+	json_t *cfg;
+};
+
+static int cc_config(void *arg, json_t *cfg, struct tn_err *err)
+{
+	(void)err;
+	json_object_update(((struct collect_cfg *)arg)->cfg, cfg);
+	return 0;
+}
+
+int tf_text_config(const struct tf_project *p, const char *file, const char *text, json_t *cfg,
+		   struct tn_err *err)
+{
+	struct tf_node n;
+	struct collect_cfg cc = { { (struct tf_project *)p, &n, err }, cfg };
+	struct tmpl_env env = { &cc, NULL, 0, c_ref, c_source, c_var, cc_config };
+	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
+	size_t k;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	rc = tmpl_collect(&env, file, text, &out, err);
+	for (k = 0; k < n.nsources; k++)
+		tn_free(n.sources[k]);
+	tn_free(n.sources);
+	tn_free(n.deps);
+	tn_buf_release(&out);
+	return rc;
+}
+
 static int select_term(const struct tf_project *p, const char *term, char *picked, struct tn_err *err)
 {
 	size_t n = strlen(term), i, k;
@@ -831,7 +922,7 @@ static int select_term(const struct tf_project *p, const char *term, char *picke
 	name = tn_strndup(term + up, n - up - down);
 	i = tf_find(p, name);
 	if (i == NONE) {
-		int rc = tn_err_set(err, TN_ENOTFOUND, "--select %s: no model or seed named '%s'", term, name);
+		int rc = tn_err_set(err, TN_ENOTFOUND, "--select %s: no model, seed or snapshot named '%s'", term, name);
 		tn_free(name);
 		return rc;
 	}

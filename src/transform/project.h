@@ -7,6 +7,8 @@
  *                         sources (dbt's `version: 2` schema files)
  *   seeds/NAME.csv         small tables loaded as they are
  *   tests/NAME.sql         singular tests: queries that return failing rows
+ *   snapshots/NAME.sql     SCD2 snapshots (snapshot.c): nodes of the graph
+ *                          too, so models ref() them and build runs them
  *
  * Loading reads every file, renders every model once to find its
  * config() and its ref()/source() dependencies, and orders the graph
@@ -19,7 +21,10 @@
 #include <jansson.h>
 #include "base/tn_err.h"
 
-enum tf_kind { TF_MODEL, TF_SEED };
+enum tf_kind { TF_MODEL, TF_SEED, TF_SNAPSHOT };
+
+/* "model", "seed", "snapshot". */
+const char *tf_kind_name(enum tf_kind k);
 
 enum tf_mat { TF_TABLE, TF_VIEW, TF_INCREMENTAL, TF_EPHEMERAL };
 
@@ -52,6 +57,10 @@ struct tf_project {
 	char **tests;        /* singular test files, relative */
 	size_t ntests;
 };
+
+/* Blank out dbt's {% snapshot x %} ... {% endsnapshot %} wrapper of a
+ * snapshot file, in place (lines are kept, so messages keep their line). */
+void tf_strip_snapshot_block(char *text);
 
 /* Find tarn.yml from `dir` (NULL: the working directory) upward; *root
  * owned. TN_ENOTFOUND with a hint when there is none. */
@@ -99,6 +108,10 @@ int tf_source_selected(const char *sel, const char *src, const char *table);
  * array) for each source() it reads. */
 int tf_text_deps(const struct tf_project *p, const char *file, const char *text, char *mark, char ***sources,
 		 size_t *nsources, struct tn_err *err);
+/* The config() settings of a free-standing text (a singular test), merged
+ * into the object cfg. */
+int tf_text_config(const struct tf_project *p, const char *file, const char *text, json_t *cfg,
+		   struct tn_err *err);
 /* Mark every descendant of node i in `mark`. */
 void tf_descendants(const struct tf_project *p, size_t i, char *mark);
 void tf_ancestors(const struct tf_project *p, size_t i, char *mark);

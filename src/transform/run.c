@@ -4,6 +4,7 @@
  */
 #include "base/compat.h"
 #include "transform/run.h"
+#include "transform/snapshot.h"
 #include "engine/duck.h"
 #include "lake/lake.h"
 #include "lake/session.h"
@@ -12,6 +13,7 @@
 #include "base/tn_mem.h"
 #include "base/tn_util.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -337,16 +339,85 @@ static int build_node(struct session *ss, const struct sched *s, size_t i, int64
 
 /* ---- tests ---- */
 
+/* dbt's error_if / warn_if: the failing-row count compared with a number. */
+struct tcond {
+	char op[3];   /* >, >=, <, <=, =, != */
+	int64_t v;
+};
+
 struct test {
 	char *name;
 	char *sql;   /* returns the failing rows */
 	int warn;    /* severity: warn; failing rows make a warning, not a failure */
+	struct tcond error_if, warn_if;
 };
+
+static const struct tcond cond_default = { "!=", 0 };
+
+/* ">10", ">= 5", "!=0", "==0", "<>0": 0, or -1 when it is not one. */
+static int cond_parse(const char *s, struct tcond *c)
+{
+	static const char *const ops[] = { ">=", "<=", "!=", "<>", "==", ">", "<", "=" };
+	char *end;
+	size_t i, l;
+
+	while (*s == ' ')
+		s++;
+	for (i = 0; i < TN_ARRAY_LEN(ops); i++) {
+		l = strlen(ops[i]);
+		if (strncmp(s, ops[i], l))
+			continue;
+		snprintf(c->op, sizeof(c->op), "%s", !strcmp(ops[i], "<>") ? "!=" : !strcmp(ops[i], "==") ? "=" : ops[i]);
+		s += l;
+		while (*s == ' ')
+			s++;
+		errno = 0;
+		c->v = strtoll(s, &end, 10);
+		while (*end == ' ')
+			end++;
+		return end == s || *end || errno ? -1 : 0;
+	}
+	return -1;
+}
+
+static int cond_holds(const struct tcond *c, int64_t n)
+{
+	if (!strcmp(c->op, ">"))
+		return n > c->v;
+	if (!strcmp(c->op, ">="))
+		return n >= c->v;
+	if (!strcmp(c->op, "<"))
+		return n < c->v;
+	if (!strcmp(c->op, "<="))
+		return n <= c->v;
+	if (!strcmp(c->op, "="))
+		return n == c->v;
+	return n != c->v;
+}
+
+/* severity, error_if and warn_if of a test, from its config; `what` names
+ * the test in messages. */
+static int test_config(const char *what, const char *sev, const char *err_if, const char *warn_if, struct test *t,
+		       struct tn_err *err)
+{
+	t->error_if = cond_default;
+	t->warn_if = cond_default;
+	if (sev && strcasecmp(sev, "warn") && strcasecmp(sev, "error"))
+		return tn_err_set(err, TN_EINVAL, "%s: severity is warn or error, not '%s'", what, sev);
+	t->warn = sev && !strcasecmp(sev, "warn");
+	if (err_if && cond_parse(err_if, &t->error_if))
+		return tn_err_set(err, TN_EINVAL, "%s: error_if '%s' is not a comparison with a number, like '>10'",
+				  what, err_if);
+	if (warn_if && cond_parse(warn_if, &t->warn_if))
+		return tn_err_set(err, TN_EINVAL, "%s: warn_if '%s' is not a comparison with a number, like '!=0'",
+				  what, warn_if);
+	return 0;
+}
 
 /* Two tests of one kind on one column (accepted_values twice) would share
  * a name, and their results could not be told apart: the later ones get
  * #2, #3, ... ('#' as no column name made with '_' can end that way) */
-static void add_test(struct test **t, size_t *n, char *name, char *sql, int warn)
+static void add_test(struct test **t, size_t *n, char *name, char *sql, const struct test *cfg)
 {
 	size_t k, same = 0, len = strlen(name);
 
@@ -360,9 +431,9 @@ static void add_test(struct test **t, size_t *n, char *name, char *sql, int warn
 		name = renamed;
 	}
 	*t = tn_realloc(*t, (*n + 1) * sizeof(**t));
+	(*t)[*n] = *cfg;
 	(*t)[*n].name = name;
 	(*t)[*n].sql = sql;
-	(*t)[*n].warn = warn;
 	(*n)++;
 }
 
@@ -391,7 +462,7 @@ struct tested {
 struct tentry {
 	const char *kind;
 	json_t *args;
-	int warn;
+	struct test cfg;     /* severity, error_if, warn_if */
 	const char *where;
 };
 
@@ -405,8 +476,6 @@ static const char *test_setting(json_t *args, const char *key)
 static int parse_entry(json_t *tst, const struct tested *on, const char *col, struct tentry *e,
 		       struct tn_err *err)
 {
-	const char *sev;
-
 	memset(e, 0, sizeof(*e));
 	if (json_is_string(tst))
 		e->kind = json_string_value(tst);
@@ -417,11 +486,14 @@ static int parse_entry(json_t *tst, const struct tested *on, const char *col, st
 	if (!e->kind)
 		return tn_err_set(err, TN_EINVAL, "%s, column %s: a test is a name or {name: {arguments}}", on->what,
 				  col);
-	sev = test_setting(e->args, "severity");
-	if (sev && strcasecmp(sev, "warn") && strcasecmp(sev, "error"))
-		return tn_err_set(err, TN_EINVAL, "%s, column %s: %s: severity is warn or error, not '%s'", on->what,
-				  col, e->kind, sev);
-	e->warn = sev && !strcasecmp(sev, "warn");
+	{
+		char *what = tn_xprintf("%s, column %s: %s", on->what, col, e->kind);
+		int rc = test_config(what, test_setting(e->args, "severity"), test_setting(e->args, "error_if"),
+				     test_setting(e->args, "warn_if"), &e->cfg, err);
+		tn_free(what);
+		if (rc)
+			return rc;
+	}
 	e->where = test_setting(e->args, "where");
 	return 0;
 }
@@ -528,7 +600,7 @@ static int column_tests(const struct tf_project *p, const struct tested *on, jso
 				rc = test_sql(p, on, col, &e, &q, err);
 			if (!rc)
 				add_test(t, nt, tn_xprintf("%s%s_%s_%s", on->prefix, e.kind, on->label, col),
-					 tn_buf_detach(&q, NULL), e.warn);
+					 tn_buf_detach(&q, NULL), &e.cfg);
 			tn_buf_release(&q);
 		}
 	}
@@ -577,7 +649,7 @@ static int run_test(struct sched *s, struct session *ss, const struct test *t)
 	double t0 = tn_mono();
 	int64_t n = 0;
 	char *smp = NULL;
-	int rc;
+	int rc, failed, warned;
 
 	tn_buf_addf(&q, "SELECT count(*) FROM (%s\n) AS __tarn_test", t->sql);
 	rc = query_int(ss, q.buf, &n, &err);
@@ -589,12 +661,15 @@ static int run_test(struct sched *s, struct session *ss, const struct test *t)
 		duck_result_free(r);
 	}
 	pthread_mutex_lock(&s->mu);
-	add_result(s, t->name, "test", rc ? "error" : !n ? "pass" : t->warn ? "warn" : "fail", rc ? -1 : n,
+	/* dbt: fail when error_if holds (severity error), else warn when warn_if does */
+	failed = !rc && !t->warn && cond_holds(&t->error_if, n);
+	warned = !rc && !failed && cond_holds(&t->warn_if, n);
+	add_result(s, t->name, "test", rc ? "error" : failed ? "fail" : warned ? "warn" : "pass", rc ? -1 : n,
 		   tn_mono() - t0, -1, rc ? err.msg : smp);
 	pthread_mutex_unlock(&s->mu);
 	tn_free(smp);
 	tn_buf_release(&q);
-	return rc || (n && !t->warn);
+	return rc || failed;
 }
 
 static void free_tests(struct test *t, size_t n)
@@ -665,12 +740,23 @@ static void singular_test(struct sched *s, struct session *ss, const char *file)
 	struct tn_err err = TN_ERR_INIT;
 	size_t len;
 	struct test t;
+	json_t *cfg = json_object();
 	char *name = tn_strdup(base ? base + 1 : file);
 
+	memset(&t, 0, sizeof(t));
+	t.error_if = t.warn_if = cond_default;
 	if (strrchr(name, '.'))
 		*strrchr(name, '.') = '\0';
 	if (tn_fs_read_all(path, &text, &len, &err) == 0 && !singular_selected(s, file, text))
 		goto out;
+	/* config(severity=..., error_if=..., warn_if=...) as in dbt */
+	if (!err.code && !tf_text_config(s->p, file, text, cfg, &err)) {
+		char *what = tn_xprintf("%s", file);
+		test_config(what, json_string_value(json_object_get(cfg, "severity")),
+			    json_string_value(json_object_get(cfg, "error_if")),
+			    json_string_value(json_object_get(cfg, "warn_if")), &t, &err);
+		tn_free(what);
+	}
 	if (err.code || tf_render_text(s->p, file, text, &sql, &err)) {
 		pthread_mutex_lock(&s->mu);
 		add_result(s, name, "test", "error", -1, 0, -1, err.msg);
@@ -678,10 +764,10 @@ static void singular_test(struct sched *s, struct session *ss, const char *file)
 	} else {
 		t.name = name;
 		t.sql = sql;
-		t.warn = 0;
 		run_test(s, ss, &t);
 	}
 out:
+	json_decref(cfg);
 	tn_free(name);
 	tn_free(sql);
 	tn_free(text);
@@ -706,7 +792,7 @@ static void skip_readers(struct sched *s, const char *key)
 			if (s->picked[i] && s->st[i] == ST_WAIT && !strcmp(p->n[i].sources[k], key)) {
 				s->st[i] = ST_BAD;
 				s->left--;
-				add_result(s, p->n[i].name, p->n[i].kind == TF_SEED ? "seed" : "model", "skipped", -1, 0,
+				add_result(s, p->n[i].name, tf_kind_name(p->n[i].kind), "skipped", -1, 0,
 					   -1, msg);
 			}
 	tn_free(msg);
@@ -793,7 +879,7 @@ static size_t next_ready(struct sched *s)
 		if (bad) {
 			s->st[i] = ST_BAD;
 			s->left--;
-			add_result(s, p->n[i].name, p->n[i].kind == TF_SEED ? "seed" : "model", "skipped", -1, 0, -1,
+			add_result(s, p->n[i].name, tf_kind_name(p->n[i].kind), "skipped", -1, 0, -1,
 				   "an upstream node failed");
 			pthread_cond_broadcast(&s->cv);
 			return next_ready(s);
@@ -810,14 +896,20 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 	struct tn_err err = TN_ERR_INIT;
 	double t0 = tn_mono();
 	int64_t rows = -1, snap = -1;
-	int rc = 0, want = n->kind == TF_SEED ? (s->o->steps & TF_STEP_SEED) : (s->o->steps & TF_STEP_MODEL);
+	unsigned step = n->kind == TF_SEED ? TF_STEP_SEED : n->kind == TF_SNAPSHOT ? TF_STEP_SNAPSHOT : TF_STEP_MODEL;
+	int rc = 0, want = (s->o->steps & step) != 0;
 	int bad;
 
-	if (want && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL))
+	if (want && n->kind == TF_SNAPSHOT) {
+		rc = tf_snapshot_node(ss, s->p, i, s->res->run_id, &rows, &err);
+		if (!rc)
+			snap = session_last_commit(ss);
+	} else if (want && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL)) {
 		rc = build_node(ss, s, i, &rows, &snap, &err);
+	}
 	pthread_mutex_lock(&s->mu);
 	if (want)
-		add_result(s, n->name, n->kind == TF_SEED ? "seed" : "model", rc ? "error" : "success", rows,
+		add_result(s, n->name, tf_kind_name(n->kind), rc ? "error" : "success", rows,
 			   tn_mono() - t0, snap, rc ? err.msg : n->mat == TF_EPHEMERAL && n->kind == TF_MODEL ?
 			   "ephemeral: inlined into its dependents" : NULL);
 	pthread_mutex_unlock(&s->mu);
@@ -999,6 +1091,9 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 		if (s.picked[k] && p->n[k].kind == TF_SEED && !(o->steps & TF_STEP_SEED))
 			s.picked[k] = 0;
 		if (s.picked[k] && p->n[k].kind == TF_MODEL && !(o->steps & (TF_STEP_MODEL | TF_STEP_TEST)))
+			s.picked[k] = 0;
+		/* snapshots run in build (and `tarn snapshot`), not in run */
+		if (s.picked[k] && p->n[k].kind == TF_SNAPSHOT && !(o->steps & TF_STEP_SNAPSHOT))
 			s.picked[k] = 0;
 		s.left += s.picked[k] != 0;
 	}

@@ -17,11 +17,11 @@
 
 struct lake;
 
-enum tf_step { TF_STEP_SEED = 1, TF_STEP_MODEL = 2, TF_STEP_TEST = 4 };
+enum tf_step { TF_STEP_SEED = 1, TF_STEP_MODEL = 2, TF_STEP_TEST = 4, TF_STEP_SNAPSHOT = 8 };
 
 struct tf_result {
 	char *node;        /* model, seed or test name */
-	char *kind;        /* "seed", "model", "test" */
+	char *kind;        /* "seed", "model", "snapshot", "test" */
 	char *status;      /* success, error, skipped, pass, fail, warn */
 	int64_t rows;      /* rows written, failing rows of a test; -1 = none */
 	double seconds;

@@ -24,7 +24,6 @@
 #include "base/tn_mem.h"
 #include "base/tn_util.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -59,32 +58,6 @@ static int k_config(void *arg, json_t *cfg, struct tn_err *err)
 	(void)err;
 	json_object_update(arg, cfg);
 	return 0;
-}
-
-/* dbt's {% snapshot x %} ... {% endsnapshot %} wrapper, blanked out (lines
- * kept, so messages still point at the right line). */
-static void strip_block(char *text)
-{
-	static const char *tags[] = { "snapshot", "endsnapshot" };
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		char *p = text;
-		while ((p = strstr(p, "{%")) != NULL) {
-			char *q = p + 2, *end;
-			while (*q == ' ' || *q == '-')
-				q++;
-			end = strstr(p, "%}");
-			if (end && !strncmp(q, tags[i], strlen(tags[i])) &&
-			    (q[strlen(tags[i])] == ' ' || q[strlen(tags[i])] == '%' || q[strlen(tags[i])] == '-')) {
-				for (; p < end + 2; p++)
-					if (*p != '\n')
-						*p = ' ';
-			} else {
-				p += 2;
-			}
-		}
-	}
 }
 
 /* ---- SQL of one run ---- */
@@ -273,40 +246,35 @@ static int table_exists(struct session *ss, const struct snap *s, int *yes, stru
 	return rc;
 }
 
-static int one_snapshot(struct session *ss, const struct tf_project *p, const char *rel_file, const char *name,
-			const char *run_id, int64_t *rows, struct tn_err *err)
+int tf_snapshot_node(struct session *ss, const struct tf_project *p, size_t i, const char *run_id, int64_t *rows,
+		     struct tn_err *err)
 {
-	char *path = tn_xprintf("%s/%s", p->root, rel_file), *text = NULL, *msg = NULL;
+	const struct tf_node *n = &p->n[i];
 	json_t *cfg = json_object();
 	struct tmpl_env env = { cfg, NULL, 0, k_ref, k_source, k_var, k_config };
 	struct tn_buf ignore = TN_BUF_INIT(TN_BUF_NOMAX), q = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct snap s;
 	struct duck_result *r = NULL;
-	size_t len;
+	char *msg = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc, exists = 0;
 
+	*rows = -1;
 	memset(&s, 0, sizeof(s));
-	s.name = name;
+	s.name = n->name;
 	gmtime_r(&now, &tm);
 	strftime(s.now, sizeof(s.now), "TIMESTAMP '%Y-%m-%d %H:%M:%S'", &tm);
-	rc = tn_fs_read_all(path, &text, &len, err);
-	if (!rc) {
-		strip_block(text);
-		rc = tmpl_render(&env, rel_file, text, &ignore, err);
-	}
+	rc = tmpl_render(&env, n->path, n->sql, &ignore, err);
 	if (!rc)
-		rc = read_config(&s, cfg, rel_file, err);
+		rc = read_config(&s, cfg, n->path, err);
 	if (!rc)
-		rc = tf_render_text(p, rel_file, text, &s.src, err);
+		rc = tf_render_text(p, n->path, n->sql, &s.src, err);
 	if (!rc) {
-		struct tn_buf b = TN_BUF_INIT(TN_BUF_NOMAX);
-		tn_buf_add_sqlid(&b, s.schema);
-		tn_buf_addc(&b, '.');
-		tn_buf_add_sqlid(&b, name);
-		s.rel = tn_buf_detach(&b, NULL);
-		msg = tn_xprintf("tarn snapshot %s %s", run_id, name);
+		tn_free(s.schema);
+		s.schema = tn_strdup(n->schema);   /* as the graph has it, for ref() */
+		s.rel = tf_relation(p, i);
+		msg = tn_xprintf("tarn snapshot %s %s", run_id, n->name);
 		session_set_commit_info(ss, "tarn", msg, NULL);
 		rc = session_exec(ss, "BEGIN", NULL, err);
 	}
@@ -336,61 +304,36 @@ static int one_snapshot(struct session *ss, const struct tf_project *p, const ch
 	json_decref(cfg);
 	tn_buf_release(&ignore);
 	tn_buf_release(&q);
-	tn_free(text);
-	tn_free(path);
 	tn_free(msg);
 	return rc;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 int tf_snapshot_run(struct session *ss, const struct tf_project *p, const char *only, tf_snap_event_fn *ev,
 		    void *arg, int *failed, struct tn_err *err)
 {
-	char *dir = tn_xprintf("%s/snapshots", p->root), **names = NULL, uuid[37], *run_id;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0, alloc = 0, i;
+	char uuid[37], *run_id;
+	size_t k;
 	int found = 0;
 
 	*failed = 0;
 	tn_uuid7(uuid);
 	run_id = tn_strndup(uuid, 13);
-	while (d && (e = readdir(d)) != NULL) {
-		size_t l = strlen(e->d_name);
-		if (e->d_name[0] != '.' && l > 4 && !strcmp(e->d_name + l - 4, ".sql")) {
-			TN_GROW(names, alloc, n + 1);
-			names[n++] = tn_strndup(e->d_name, l - 4);
-		}
-	}
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof(char *), cmp_str);
-	for (i = 0; i < n; i++) {
-		char *rel = tn_xprintf("snapshots/%s.sql", names[i]);
+	/* in graph order: a snapshot may ref() another */
+	for (k = 0; k < p->nn; k++) {
+		size_t i = p->order[k];
 		struct tn_err e2 = TN_ERR_INIT;
 		double t0 = tn_mono();
 		int64_t rows = -1;
 		int rc;
-		if (only && strcmp(only, names[i])) {
-			tn_free(rel);
+		if (p->n[i].kind != TF_SNAPSHOT || (only && strcmp(only, p->n[i].name)))
 			continue;
-		}
 		found = 1;
-		rc = one_snapshot(ss, p, rel, names[i], run_id, &rows, &e2);
+		rc = tf_snapshot_node(ss, p, i, run_id, &rows, &e2);
 		if (rc)
 			(*failed)++;
 		if (ev)
-			ev(arg, names[i], rc ? e2.msg : NULL, rows, tn_mono() - t0);
-		tn_free(rel);
+			ev(arg, p->n[i].name, rc ? e2.msg : NULL, rows, tn_mono() - t0);
 	}
-	for (i = 0; i < n; i++)
-		tn_free(names[i]);
-	tn_free(names);
-	tn_free(dir);
 	tn_free(run_id);
 	if (only && !found)
 		return tn_err_set(err, TN_ENOTFOUND, "no snapshots/%s.sql in %s", only, p->root);

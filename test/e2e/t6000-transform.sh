@@ -134,7 +134,7 @@ test_ok 'selectors: +name, name+, path:, tag:' <<'EOF_'
 	tarn 0 run --select "orders+" --format csv && expect_out_has "big_customers" && expect_out_lacks "orders_log" &&
 	tarn 0 run --select "path:models/gold" --format csv && expect_out_has "customer_totals" && expect_out_lacks "silver" &&
 	tarn 0 run --select "tag:reporting" --format csv && expect_out_has "big_customers" && expect_out_lacks ",orders," &&
-	tarn 1 run --select nosuch && expect_err_has "no model or seed named 'nosuch'"
+	tarn 1 run --select nosuch && expect_err_has "no model, seed or snapshot named 'nosuch'"
 EOF_
 
 test_ok 'generic tests fail with a sample of failing rows; tarn test exits 1' <<'EOF_'

@@ -122,5 +122,45 @@ test_ok 'a bad severity is an error naming the model and column' <<'EOF_'
 	tarn 1 test --select a && expect_out_has "error" && expect_err_has "severity is warn or error, not 'loud'"
 EOF_
 
+test_ok 'error_if and warn_if: thresholds on the failing-row count' <<'EOF_'
+	cd "$proj" && sed -i 's/severity: loud}}/severity: warn}}/' models/schema.yml &&
+	put models/d.sql <<<"SELECT * FROM (VALUES (1), (1), (2), (2), (3), (NULL)) t(id)" &&
+	put models/d.yml <<'EOF' &&
+version: 2
+models:
+  - name: d
+    columns:
+      - name: id
+        tests:
+          - unique: {config: {error_if: ">5", warn_if: ">1"}}
+          - not_null: {error_if: ">= 1"}
+          - accepted_values: {values: ['1'], config: {error_if: "> 1", warn_if: "<> 0"}}
+EOF
+	tarn 1 build --select d --format csv &&
+	expect_out_has "unique_d_id,test,warn,2" && expect_out_has "not_null_d_id,test,fail,1" &&
+	expect_out_has "accepted_values_d_id,test,fail,2" &&
+	sed -i 's/error_if: ">= 1"/error_if: ">1"/; s/error_if: "> 1"/error_if: "> 2"/' models/d.yml &&
+	tarn 0 test --select d --format csv &&
+	expect_out_has "not_null_d_id,test,warn,1" && expect_out_has "accepted_values_d_id,test,warn,2" &&
+	sed -i 's/warn_if: ">1"/warn_if: ">2"/' models/d.yml &&
+	tarn 0 test --select d --format csv && expect_out_has "unique_d_id,test,pass,2"
+EOF_
+
+test_ok 'a singular test takes config(severity, error_if, warn_if)' <<'EOF_'
+	cd "$proj" && put tests/d_dups.sql <<<"{{ config(severity='warn') }} SELECT id FROM {{ ref('d') }} WHERE id < 3" &&
+	tarn 0 test --select d --format csv && expect_out_has "d_dups,test,warn,4" &&
+	put tests/d_dups.sql <<<"{{ config(error_if='>3') }} SELECT id FROM {{ ref('d') }} WHERE id < 3" &&
+	tarn 1 test --select d --format csv && expect_out_has "d_dups,test,fail,4" &&
+	put tests/d_dups.sql <<<"{{ config(error_if='>4', warn_if='>10') }} SELECT id FROM {{ ref('d') }} WHERE id < 3" &&
+	tarn 0 test --select d --format csv && expect_out_has "d_dups,test,pass,4"
+EOF_
+
+test_ok 'a bad threshold is an error naming the test' <<'EOF_'
+	cd "$proj" && put tests/d_dups.sql <<<"{{ config(error_if='lots') }} SELECT * FROM {{ ref('d') }}" &&
+	tarn 1 test --select d && expect_err_has "error_if 'lots' is not a comparison" &&
+	rm tests/d_dups.sql && sed -i 's/error_if: ">5"/error_if: "5"/' models/d.yml &&
+	tarn 1 test --select d && expect_err_has "model d, column id: unique: error_if '5'"
+EOF_
+
 test_done
 
