@@ -96,11 +96,14 @@ const char cli_usage_docs[] =
 	PROJECT_OPTS;
 
 const char cli_usage_compile[] =
-	"usage: tarn compile [--select SEL] [--project DIR] [--vars JSON]\n"
+	"usage: tarn compile [--select SEL] [--tests] [--project DIR] [--vars JSON]\n"
 	"\n"
 	"Print the SQL each selected model runs, rendered, in graph order, as the\n"
 	"statement a first (or full-refresh) run executes. Needs no lake: use it to\n"
 	"check templates, or to run the same SQL elsewhere.\n"
+	"\n"
+	"  --tests            then the query of each test `tarn test` would run\n"
+	"                     (the rows it returns are the failures)\n"
 	"\n" PROJECT_OPTS;
 
 const char cli_usage_lineage[] =
@@ -120,7 +123,7 @@ const char cli_usage_project[] =
 
 struct topts {
 	const char *project, *vars, *select, *dataset, *model;
-	int threads, full_refresh, mermaid, dot;
+	int threads, full_refresh, mermaid, dot, tests;
 };
 
 static int parse(struct cli *c, int argc, char **argv, struct topts *t, int want_arg)
@@ -128,6 +131,7 @@ static int parse(struct cli *c, int argc, char **argv, struct topts *t, int want
 	static const struct cli_opt opts[] = {
 		{ "project", 0, 1 }, { "vars", 0, 1 }, { "select", 's', 1 }, { "threads", 0, 1 },
 		{ "full-refresh", 0, 0 }, { "format", 0, 1 }, { "mermaid", 0, 0 }, { "dot", 0, 0 },
+		{ "tests", 0, 0 },
 	};
 	struct cli_getopt g;
 	int o;
@@ -166,6 +170,7 @@ static int parse(struct cli *c, int argc, char **argv, struct topts *t, int want
 			break;
 		case 6: t->mermaid = 1; break;
 		case 7: t->dot = 1; break;
+		case 8: t->tests = 1; break;
 		}
 	}
 	if (want_arg && !t->dataset)
@@ -272,6 +277,7 @@ static int run_steps(struct cli *c, int argc, char **argv, const char *command, 
 	o.threads = t.threads;
 	o.full_refresh = t.full_refresh;
 	o.record = 1;
+	o.session = c->session;
 	o.event = event;
 	o.event_arg = c;
 	if (want_arg == 1) {
@@ -354,6 +360,13 @@ int cli_cmd_snapshot(struct cli *c, int argc, char **argv)
 
 /* ---- compile ---- */
 
+static int print_test(void *arg, const char *name, const char *sql)
+{
+	(void)arg;
+	printf("-- test %s (the rows it returns are failures)\n%s;\n\n", name, sql);
+	return 0;
+}
+
 int cli_cmd_compile(struct cli *c, int argc, char **argv)
 {
 	struct tf_project p;
@@ -394,6 +407,8 @@ int cli_cmd_compile(struct cli *c, int argc, char **argv)
 		tn_free(sql);
 	}
 	tn_free(picked);
+	if (!rc && t.tests)
+		rc = tf_tests_each(&p, t.select, print_test, NULL, &err);
 	if (!rc && !c->quiet)
 		fprintf(stderr, "tarn: compiled %zu nodes in %.3f s\n", p.nn, tn_mono() - t0);
 	tf_release(&p);

@@ -9,6 +9,7 @@
 #include "base/tn_buf.h"
 #include "base/tn_util.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -129,11 +130,20 @@ static int trace_on(void)
 	return on;
 }
 
+/* Each line: the statement's time, then when it ended (ms since the
+ * process's first traced statement) and the thread, to see overlaps. */
 static void trace(const char *sql, double t0, int rc)
 {
-	if (trace_on())
-		fprintf(stderr, "[duckdb %8.1f ms%s] %.2000s\n", (tn_mono() - t0) * 1e3,
-			rc ? " FAILED" : "", sql);
+	static double start;
+	double now;
+
+	if (!trace_on())
+		return;
+	now = tn_mono();
+	if (start == 0)
+		start = t0;
+	fprintf(stderr, "[duckdb %8.1f ms%s @%8.1f t%lx] %.2000s\n", (now - t0) * 1e3, rc ? " FAILED" : "",
+		(now - start) * 1e3, (unsigned long)pthread_self() % 0xfff, sql);
 }
 
 int duck_exec(struct duck *d, const char *sql, struct tn_err *err)

@@ -441,8 +441,168 @@ static int schema_version_row(struct session *s, int64_t table_id, struct tn_err
 			   err, 3, s->new_snap, s->base.schema_version + 1, table_id);
 }
 
+/* ---- CREATE TABLE AS, written before the lock ---- */
+
+struct ddl_staged {
+	char *body, *schema, *name;   /* the statement it is for */
+	int64_t snap;                 /* the snapshot its query read */
+	int64_t schema_id;
+	char uuid[37];                /* of the table: its folder */
+	char *dir, *field_ids;
+	struct coldef *defs;
+	size_t ndefs;
+	int64_t *reads;               /* tables the query read */
+	size_t nreads;
+	int reads_all;
+	struct write_staged w;
+};
+
+static void staged_free(struct session *s, struct ddl_staged *g)
+{
+	if (!g)
+		return;
+	if (g->w.rel)
+		write_staged_discard(s, &g->w);
+	tn_free(g->body);
+	tn_free(g->schema);
+	tn_free(g->name);
+	tn_free(g->dir);
+	tn_free(g->field_ids);
+	coldefs_free(g->defs, g->ndefs);
+	tn_free(g->reads);
+	tn_free(g);
+}
+
+void ddl_unstage(struct session *s)
+{
+	staged_free(s, s->staged);
+	s->staged = NULL;
+}
+
+/* FIELD_IDS for columns made from defs, numbered as insert_column numbers
+ * them (depth first from 1), named as field_entries names them. */
+static void type_ids(const struct duck_type *t, const char *name, int64_t *next, struct tn_buf *b)
+{
+	int64_t id = (*next)++;
+	size_t i;
+
+	tn_buf_add_sqlstr(b, name);
+	if (!t->nchild) {
+		tn_buf_addf(b, ": %lld", (long long)id);
+		return;
+	}
+	tn_buf_addf(b, ": {__duckdb_field_id: %lld, ", (long long)id);
+	for (i = 0; i < t->nchild; i++) {
+		if (i)
+			tn_buf_adds(b, ", ");
+		type_ids(&t->child[i], t->child[i].name, next, b);
+	}
+	tn_buf_addc(b, '}');
+}
+
+static int stage(struct session *s, struct sql_stmt *st, struct ddl_staged *g, struct tn_err *err)
+{
+	struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX);
+	char *sdir = NULL, *tpath = NULL, *query = NULL;
+	int64_t next = 1;
+	size_t i;
+	int rc = sess_read_snapshot(s, &g->snap, err);
+
+	if (!rc)
+		rc = meta_schema_dir(s->lk, s->cat, g->schema, g->snap, &g->schema_id, &sdir, err);
+	if (!rc && !sdir)
+		rc = TN_ENOTFOUND;   /* the schema comes later in the transaction */
+	if (!rc)
+		rc = sess_mirror_for_select(s, st->body, err);
+	if (!rc)
+		rc = intro_prepare(s, st->body, err);
+	if (!rc)
+		rc = tt_rewrite(s, st->body, &query, err);
+	if (!rc)
+		rc = query_coldefs(s, query ? query : st->body, &g->defs, &g->ndefs, err);
+	if (!rc && g->ndefs == 0)
+		rc = TN_EINVAL;
+	if (!rc)
+		rc = sess_query_reads(s, st->body, &g->reads, &g->nreads, &g->reads_all, err);
+	if (!rc) {
+		tn_uuid7(g->uuid);
+		tpath = object_path(g->name, g->uuid);
+		g->dir = meta_resolve(sdir, tpath, 1);
+		for (i = 0; i < g->ndefs; i++) {
+			if (i)
+				tn_buf_adds(&f, ", ");
+			type_ids(g->defs[i].type, g->defs[i].name, &next, &f);
+		}
+		g->field_ids = tn_buf_detach(&f, NULL);
+		rc = write_stage(s, g->dir, g->field_ids, query ? query : st->body, &g->w, err);
+	}
+	tn_buf_release(&f);
+	tn_free(sdir);
+	tn_free(tpath);
+	tn_free(query);
+	return rc;
+}
+
+void ddl_stage(struct session *s, struct sql_stmt *st)
+{
+	struct ddl_staged *g;
+	struct tn_err err = TN_ERR_INIT;
+
+	ddl_unstage(s);
+	if (st->kind != SQL_CREATE_TABLE_AS || s->wtxn || st->if_not_exists)
+		return;
+	g = tn_calloc(1, sizeof(*g));
+	g->body = tn_strdup(st->body);
+	g->schema = tn_strdup(schema_of(&st->target));
+	g->name = tn_strdup(st->target.name);
+	if (stage(s, st, g, &err)) {
+		staged_free(s, g);
+		return;
+	}
+	s->staged = g;
+}
+
+/* The staged file for this statement, if it is still right: same
+ * statement and schema, and nothing it read changed since. Taken (the
+ * caller frees it), or NULL. */
+static struct ddl_staged *take_staged(struct session *s, struct sql_stmt *st, int64_t schema_id)
+{
+	struct ddl_staged *g = s->staged;
+	struct tn_err e = TN_ERR_INIT;
+	int changed = 1;
+
+	s->staged = NULL;
+	if (!g)
+		return NULL;
+	if (!strcmp(g->body, st->body) && !strcmp(g->schema, schema_of(&st->target)) &&
+	    !strcmp(g->name, st->target.name) && g->schema_id == schema_id &&
+	    sess_reads_changed(s, g->snap, s->base.id, g->reads, g->nreads, g->reads_all, &changed, &e) == 0 &&
+	    !changed)
+		return g;
+	staged_free(s, g);
+	return NULL;
+}
+
+/* The query of a CREATE TABLE AS as it runs: only the tables it reads get
+ * their views built; AT clauses and pruning rewritten. */
+static int ctas_query(struct session *s, struct sql_stmt *st, char **query, struct tn_err *err)
+{
+	int rc = sess_mirror_for_select(s, st->body, err);
+
+	tn_free(*query);
+	*query = NULL;
+	if (!rc)
+		rc = intro_prepare(s, st->body, err);
+	if (!rc)
+		rc = tt_rewrite(s, st->body, query, err);
+	if (!rc && !*query)
+		*query = tn_strdup(st->body);
+	return rc;
+}
+
 static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_out, struct tn_err *err)
 {
+	struct ddl_staged *g = NULL;
 	struct coldef *defs = NULL;
 	struct tn_buf ch = TN_BUF_INIT(TN_BUF_NOMAX);
 	char uuid[37], *path = NULL, *query = NULL;
@@ -455,15 +615,14 @@ static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_ou
 		rc = prepare_create(s, st, schema_id, 0, &skip, err);
 	if (rc || skip)
 		return rc;
-	if (st->kind == SQL_CREATE_TABLE_AS) {
-		/* only the tables the query reads get their views built */
-		rc = sess_mirror_for_select(s, st->body, err);
-		if (!rc)
-			rc = intro_prepare(s, st->body, err);
-		if (!rc)
-			rc = tt_rewrite(s, st->body, &query, err);
-		if (!rc && !query)
-			query = tn_strdup(st->body);
+	if (st->kind == SQL_CREATE_TABLE_AS && (g = take_staged(s, st, schema_id)) != NULL) {
+		/* the query ran before the lock: its columns, its file */
+		defs = g->defs;
+		n = g->ndefs;
+		g->defs = NULL;
+		g->ndefs = 0;
+	} else if (st->kind == SQL_CREATE_TABLE_AS) {
+		rc = ctas_query(s, st, &query, err);
 		if (!rc)
 			rc = query_coldefs(s, query, &defs, &n, err);
 	} else {
@@ -475,7 +634,10 @@ static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_ou
 		rc = tn_err_set(err, TN_EINVAL, "a table needs at least one column");
 		goto out;
 	}
-	tn_uuid7(uuid);
+	if (g)
+		memcpy(uuid, g->uuid, sizeof(uuid));
+	else
+		tn_uuid7(uuid);
 	path = object_path(st->target.name, uuid);
 	table_id = s->next_catalog_id++;
 	rc = insert_table_row(s, table_id, schema_id, st->target.name, path, uuid, err);
@@ -486,17 +648,31 @@ static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_ou
 	quoted_name(&ch, schema_of(&st->target), st->target.name);
 	if (!rc)
 		sess_change(s, "created_table:%s", ch.buf);
-	if (!rc && query) {
+	if (!rc && (query || g)) {
 		struct lk_table *t = NULL;
+		struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX);
 		int64_t rows;
 		rc = meta_table_by_id(s->lk, s->cat, table_id, s->new_snap, &t, err);
-		if (!rc)
+		if (!rc && g) {
+			write_field_ids(t, &f);
+			if (!strcmp(t->dir, g->dir) && f.buf && !strcmp(f.buf, g->field_ids)) {
+				rc = write_register(s, t, &g->w, &rows, err);
+			} else {
+				/* the table came out otherwise: compute it here after all */
+				staged_free(s, g);
+				g = NULL;
+				rc = ctas_query(s, st, &query, err);
+			}
+		}
+		if (!rc && !g)
 			rc = write_rows(s, t, query, &rows, err);
 		if (!rc)
 			*rows_out = rows;   /* as DuckDB's CREATE TABLE AS reports */
+		tn_buf_release(&f);
 		meta_table_free(t);
 	}
 out:
+	staged_free(s, g);
 	tn_buf_release(&ch);
 	coldefs_free(defs, n);
 	tn_free(path);
@@ -530,8 +706,9 @@ static int create_view(struct session *s, struct sql_stmt *st, struct tn_err *er
 	} else {
 		tn_buf_adds(&sql, st->body);
 	}
-	/* Bind it once now, so a broken view is refused at CREATE time. */
-	rc = sess_refresh_mirror(s, err);
+	/* Bind it once now, so a broken view is refused at CREATE time (the
+	 * tables it reads need their views; the others' stand-ins bind too). */
+	rc = sess_mirror_for_select(s, sql.buf, err);
 	if (!rc) {
 		char *check = tn_xprintf("CREATE OR REPLACE VIEW __tarn_scratch.v AS %s", sql.buf);
 		rc = duck_exec(s->duck, check, err);

@@ -8,6 +8,10 @@
 #include "lake/session_int.h"
 #include "base/tn_mem.h"
 
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
 #define VALID(a) "(" a "begin_snapshot <= ?1 AND (" a "end_snapshot IS NULL OR " a "end_snapshot > ?1))"
 
 /* Column kinds of a meta table: 'i' BIGINT, 't' VARCHAR, 'z' TIMESTAMPTZ, 'b' BOOLEAN. */
@@ -206,12 +210,37 @@ static const char *macros =
 	"CREATE OR REPLACE TEMP MACRO tarn_files(t) AS TABLE SELECT * FROM temp.__tarn_meta_files "
 	" WHERE lower(table_name) = lower(t) OR lower(schema_name || '.' || table_name) = lower(t) ORDER BY data_file_id;";
 
+/* Whether sql calls one of the macros above: tarn_<name> followed by "(",
+ * not inside a longer name (a query aliased __tarn_test calls none). */
+static int calls_intro(const char *sql)
+{
+	static const char *const names[] = { "snapshots", "tables", "table", "columns", "files" };
+	const char *p = sql;
+	size_t i;
+
+	while ((p = strcasestr(p, "tarn_")) != NULL) {
+		int inside = p > sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+		p += 5;
+		for (i = 0; !inside && i < TN_ARRAY_LEN(names); i++) {
+			size_t l = strlen(names[i]);
+			const char *q = p + l;
+			if (strncasecmp(p, names[i], l))
+				continue;
+			while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+				q++;
+			if (*q == '(')
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int intro_prepare(struct session *s, const char *sql, struct tn_err *err)
 {
 	int64_t n;
 	int rc;
 
-	if (!strcasestr(sql, "tarn_"))
+	if (!calls_intro(sql))
 		return 0;
 	rc = sess_read_snapshot(s, &n, err);
 	if (!rc)

@@ -150,6 +150,10 @@ void lake_format_time(int64_t us, char out[40]);
 /* ---- meta.c: reading the catalog at a snapshot ---- */
 int meta_latest(struct catalog *cat, struct lk_snap *snap, struct tn_err *err);
 int meta_snapshot_exists(struct catalog *cat, int64_t id, int *exists, struct tn_err *err);
+/* Schema `name` at snapshot n: its id and folder (*dir owned; NULL and 0
+ * when there is no such schema). */
+int meta_schema_dir(struct lake *lk, struct catalog *cat, const char *name, int64_t n, int64_t *id, char **dir,
+		    struct tn_err *err);
 /* Schema id of `name` at snapshot n (0 when missing, *found says). */
 int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
 		   struct tn_err *err);

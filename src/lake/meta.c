@@ -39,6 +39,29 @@ int meta_snapshot_exists(struct catalog *cat, int64_t id, int *exists, struct tn
 			       &v, exists, err, 1, id);
 }
 
+int meta_schema_dir(struct lake *lk, struct catalog *cat, const char *name, int64_t n, int64_t *id, char **dir,
+		    struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	int rc = catalog_prepare(cat, "SELECT schema_id, path, path_is_relative FROM ducklake_schema "
+				      "WHERE lower(schema_name) = lower(?1) AND " VALID(""), &st, err);
+	*id = 0;
+	*dir = NULL;
+	if (rc)
+		return rc;
+	catalog_bind_text(st, 1, name);
+	catalog_bind_int(st, 2, n);
+	rc = catalog_step(st, err);
+	if (rc == 1) {
+		*id = catalog_col_int(st, 0);
+		*dir = meta_resolve(lk->data_path, catalog_col_text(st, 1) ? catalog_col_text(st, 1) : "",
+				    (int)catalog_col_int(st, 2));
+		rc = 0;
+	}
+	catalog_finalize(st);
+	return rc;
+}
+
 int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
 		   struct tn_err *err)
 {

@@ -165,6 +165,7 @@ void session_close(struct session *s)
 
 	if (!s)
 		return;
+	ddl_unstage(s);
 	if (s->wtxn)
 		end_write(s, 0);
 	for (i = 0; i < s->nmirrored; i++)
@@ -485,6 +486,11 @@ int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t
 
 static void mirror_note(struct session *s, char *drop_sql)
 {
+	for (size_t i = 0; i < s->nmirrored; i++)
+		if (!strcmp(s->mirrored[i], drop_sql)) {
+			tn_free(drop_sql);   /* a view made again */
+			return;
+		}
 	TN_GROW(s->mirrored, s->amirrored, s->nmirrored + 1);
 	s->mirrored[s->nmirrored++] = drop_sql;
 }
@@ -694,7 +700,10 @@ struct changes {
 	size_t n, alloc;
 	int64_t *dropped;    /* tables dropped */
 	size_t ndropped, adropped;
-	int full;            /* something else changed (views, schemas ...): rebuild all */
+	int64_t *vdropped;   /* views dropped */
+	size_t nvdropped, avdropped;
+	int views;           /* lake views were created, dropped or altered */
+	int full;            /* something else changed (schemas ...): rebuild all */
 };
 
 static void changes_add(struct changes *c, int64_t id, int renew)
@@ -718,6 +727,7 @@ static void changes_release(struct changes *c)
 	tn_free(c->ids);
 	tn_free(c->renew);
 	tn_free(c->dropped);
+	tn_free(c->vdropped);
 }
 
 static int changes_dropped(const struct changes *c, int64_t id)
@@ -737,12 +747,12 @@ static void parse_changes(struct changes *c, const char *p)
 		{ "altered_table:", 1 }, { "compacted_table:", 0 },
 	};
 
-	while (p && *p && !c->full) {
+	while (p && *p) {
 		const char *colon = strchr(p, ':');
 		size_t k, len = colon ? (size_t)(colon - p) + 1 : 0;
 		char *end = NULL;
 		long long id;
-		if (colon && !strncmp(p, "created_table:", len)) {
+		if (colon && (!strncmp(p, "created_table:", len) || !strncmp(p, "created_view:", len))) {
 			/* skip the quoted "schema"."name" (quotes doubled inside) */
 			const char *q = colon + 1;
 			int in = 0;
@@ -750,6 +760,17 @@ static void parse_changes(struct changes *c, const char *p)
 				if (*q == '"')
 					in = !in;
 			p = *q == ',' ? q + 1 : q;
+			c->views |= len == sizeof("created_view:") - 1;
+			continue;
+		}
+		if (colon && (!strncmp(p, "dropped_view:", len) || !strncmp(p, "altered_view:", len))) {
+			id = strtoll(colon + 1, &end, 10);
+			c->views = 1;
+			if (p[0] == 'd') {
+				TN_GROW(c->vdropped, c->avdropped, c->nvdropped + 1);
+				c->vdropped[c->nvdropped++] = id;
+			}
+			p = *end == ',' ? end + 1 : end;
 			continue;
 		}
 		for (k = 0; colon && k < TN_ARRAY_LEN(data) && strncmp(p, data[k].kind, len); k++)
@@ -762,8 +783,15 @@ static void parse_changes(struct changes *c, const char *p)
 			id = strtoll(colon + 1, &end, 10);
 			changes_add(c, id, data[k].renew);
 		} else {
+			/* anything else (views, schemas, ...): noted, then skipped */
+			const char *q = colon ? colon + 1 : p;
+			int in = 0;
 			c->full = 1;
-			break;
+			for (; *q && (in || *q != ','); q++)
+				if (*q == '"')
+					in = !in;
+			p = *q == ',' ? q + 1 : q;
+			continue;
 		}
 		p = *end == ',' ? end + 1 : end;
 	}
@@ -795,6 +823,67 @@ static int changed_tables(struct session *s, int64_t from, int64_t to, struct ch
 		changes_add(c, catalog_col_int(st, 0), 1);
 	catalog_finalize(st);
 	return rc < 0 ? rc : 0;
+}
+
+struct reads {
+	struct session *s;
+	int64_t *ids;
+	size_t n, alloc;
+	int all;
+};
+
+static int read_ref(void *arg, const char *schema, const char *name)
+{
+	struct reads *r = arg;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < r->s->nlazy; i++) {
+		if (!tn_strieq(r->s->lazy[i].name, name) || (schema && !tn_strieq(r->s->lazy[i].schema, schema)))
+			continue;
+		found = 1;
+		TN_GROW(r->ids, r->alloc, r->n + 1);
+		r->ids[r->n++] = r->s->lazy[i].id;
+	}
+	if (!found)
+		r->all = 1;
+	return 0;
+}
+
+int sess_query_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err)
+{
+	struct reads r = { s, NULL, 0, 0, 0 };
+	int known = 0, rc = tt_table_refs(s, sql, read_ref, &r, &known, err);
+
+	*ids = r.ids;
+	*n = r.n;
+	*all = r.all || !known;
+	return rc;
+}
+
+int sess_reads_changed(struct session *s, int64_t from, int64_t to, const int64_t *ids, size_t n, int all,
+		       int *changed, struct tn_err *err)
+{
+	struct changes c;
+	size_t i, k;
+	int rc;
+
+	*changed = 0;
+	if (to == from)
+		return 0;
+	if (all) {
+		*changed = 1;
+		return 0;
+	}
+	rc = changed_tables(s, from, to, &c, err);
+	for (i = 0; !rc && !*changed && i < n; i++) {
+		for (k = 0; k < c.n && !*changed; k++)
+			*changed = c.ids[k] == ids[i];
+		for (k = 0; k < c.ndropped && !*changed; k++)
+			*changed = c.dropped[k] == ids[i];
+	}
+	changes_release(&c);
+	return rc;
 }
 
 /* Drop the view of the table with this id, if the mirror has one, and
@@ -840,6 +929,37 @@ static int apply_changes(struct session *s, const struct changes *c, int64_t to,
 	return rc;
 }
 
+/* Lake views created, dropped or altered: the dropped ones go by name
+ * (their catalog rows are still there, ended), then every current one is
+ * made again (CREATE OR REPLACE), in an order that binds. */
+static int follow_views(struct session *s, const struct changes *c, int64_t to, struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < c->nvdropped; i++) {
+		rc = catalog_prepare(s->cat, "SELECT s.schema_name, v.view_name FROM ducklake_view v JOIN "
+					     "ducklake_schema s ON s.schema_id = v.schema_id WHERE v.view_id = ?", &st, err);
+		if (rc)
+			break;
+		catalog_bind_int(st, 1, c->vdropped[i]);
+		while ((rc = catalog_step(st, err)) == 1) {
+			struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+			struct tn_err ignore = TN_ERR_INIT;
+			tn_buf_adds(&q, "DROP VIEW IF EXISTS ");
+			tn_buf_add_sqlid(&q, catalog_col_text(st, 0));
+			tn_buf_addc(&q, '.');
+			tn_buf_add_sqlid(&q, catalog_col_text(st, 1));
+			duck_exec(s->duck, q.buf, &ignore);
+			tn_buf_release(&q);
+		}
+		catalog_finalize(st);
+		rc = rc < 0 ? rc : 0;
+	}
+	return rc ? rc : mirror_views(s, to, err);
+}
+
 /* Bring the DuckDB views to the snapshot reads see. Inside a write
  * transaction that has not written yet, that snapshot holds exactly the
  * committed one it started from (s->base), so the views follow that one
@@ -872,6 +992,8 @@ static int refresh(struct session *s, int lazy, struct tn_err *err)
 	}
 	if (!rc && !full)
 		rc = apply_changes(s, &c, to, lazy, err);
+	if (!rc && !full && c.views)
+		rc = follow_views(s, &c, to, err);
 	changes_release(&c);
 	if (!rc && full)
 		rc = mirror_full(s, to, lazy, err);
@@ -1172,16 +1294,32 @@ static void info_release(struct commit_info *ci)
 
 static int autocommit_once(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err)
 {
-	int rc = sess_write_begin(s, err);
+	int rc;
 
-	if (rc)
-		return rc;
-	rc = run_write(s, st, rows, err);
+	ddl_stage(s, st);   /* the slow part of a CREATE TABLE AS, before the lock */
+	rc = sess_write_begin(s, err);
+	if (!rc)
+		rc = run_write(s, st, rows, err);
+	ddl_unstage(s);
 	if (rc) {
-		end_write(s, 0);
+		if (s->wtxn)
+			end_write(s, 0);
 		return rc;
 	}
 	return commit_write(s, err);
+}
+
+/* CREATE SCHEMA IF NOT EXISTS of a schema that exists changes nothing: it
+ * need not wait for the catalog's write lock. */
+static int schema_exists_already(struct session *s, struct sql_stmt *st)
+{
+	struct tn_err e = TN_ERR_INIT;
+	int64_t n, id;
+	int found = 0;
+
+	return st->kind == SQL_CREATE_SCHEMA && st->if_not_exists && !s->wtxn &&
+	       !sess_read_snapshot(s, &n, &e) && !meta_schema_id(s->cat, st->target.name, n, &id, &found, &e) &&
+	       found;
 }
 
 /* An autocommit statement: a failed attempt left nothing, so run it again. */
@@ -1252,11 +1390,17 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	int64_t rows = 0, cat_id, file_id;
 	int rc, schema_changed;
 
+	if (schema_exists_already(s, st))
+		return sess_count_result(s, 0, res, err);
 	if (!s->in_txn)
 		return autocommit(s, st, res, err);
+	if (!s->wtxn)
+		ddl_stage(s, st);   /* the slow part of a CREATE TABLE AS, before the lock */
 	rc = write_begin_retry(s, err);
-	if (rc)
+	if (rc) {
+		ddl_unstage(s);
 		return rc;
+	}
 	nfiles = s->nfiles;
 	nchanges = s->changes.len;
 	cat_id = s->next_catalog_id;
@@ -1265,6 +1409,7 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 	rc = catalog_savepoint(s->cat, "tarn_stmt", err);
 	if (!rc)
 		rc = run_write(s, st, &rows, err);
+	ddl_unstage(s);
 	if (rc) {
 		catalog_rollback_to(s->cat, "tarn_stmt");
 		forget_inlined_tables(s);

@@ -14,6 +14,7 @@ struct session {
 	struct lake *lk;
 	struct catalog *cat;
 	struct duck *duck;
+	struct ddl_staged *staged; /* a CREATE TABLE AS written before the lock (ddl_stage) */
 
 	int in_txn;             /* explicit BEGIN ... COMMIT */
 	int64_t read_snap;      /* snapshot pinned by BEGIN */
@@ -77,6 +78,14 @@ int sess_count_result(struct session *s, int64_t n, struct duck_result **res, st
 int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t, int files,
 	       struct tn_err *err);
 
+/* The lake tables (ids) a query reads, by name through the session's
+ * views; *all = 1 when it may read others too (views, unknown names). */
+int sess_query_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err);
+/* Whether commits from..to changed (data, columns, dropped) any of the
+ * tables ids; with `all`, whether anything was committed at all. */
+int sess_reads_changed(struct session *s, int64_t from, int64_t to, const int64_t *ids, size_t n, int all,
+		       int *changed, struct tn_err *err);
+
 /* write.c */
 int write_insert(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 int write_delete(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
@@ -85,10 +94,38 @@ int write_copy(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_
 int write_merge(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 /* Write the rows of `select_sql` (the table's columns, in order) as a new
  * data file of t and register it; *rows = rows written. */
+/* A data file written (by DuckDB, into the table's folder) but not yet in
+ * the catalog: the slow part of a write, done before the catalog's write
+ * lock is taken (ddl_stage). */
+struct write_staged {
+	struct lk_out o;
+	char *rel;        /* its name in the table's folder */
+	int64_t rows;
+};
+/* "'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}": t's columns for FIELD_IDS. */
+void write_field_ids(const struct lk_table *t, struct tn_buf *b);
+/* Write select_sql's rows as a Parquet file in folder dir with field_ids. */
+int write_stage(struct session *s, const char *dir, const char *field_ids, const char *select_sql,
+		struct write_staged *w, struct tn_err *err);
+/* Put a staged file into table t (inside the write transaction): its
+ * statistics, durability, the data file row; *rows = its rows (a file of
+ * no rows is removed). w is released either way. */
+int write_register(struct session *s, struct lk_table *t, struct write_staged *w, int64_t *rows,
+		   struct tn_err *err);
+void write_staged_discard(struct session *s, struct write_staged *w);   /* remove the file */
 int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
 	       struct tn_err *err);
 
 /* ddl.c */
+/* Before a CREATE TABLE ... AS takes the catalog's write lock: run its
+ * query and write its data file (the slow part) at the snapshot reads
+ * see, so other writers keep committing meanwhile. create_table then only
+ * registers the file, when nothing it read changed since and the table
+ * comes out with the same folder and field ids; otherwise it computes the
+ * query again under the lock. Never fails (errors show on the real run). */
+void ddl_stage(struct session *s, struct sql_stmt *st);
+/* Remove a staged file create_table did not take. */
+void ddl_unstage(struct session *s);
 /* *rows: the rows a CREATE TABLE AS wrote; left alone by other statements. */
 int ddl_exec(struct session *s, struct sql_stmt *st, int64_t *rows, struct tn_err *err);
 

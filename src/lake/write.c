@@ -253,57 +253,92 @@ static int register_data_file(struct session *s, struct lk_table *t, const char 
 	return rc < 0 ? rc : 0;
 }
 
-int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
-	       struct tn_err *err)
+void write_field_ids(const struct lk_table *t, struct tn_buf *b)
+{
+	field_entries(t->cols, t->ncols, b);
+}
+
+int write_stage(struct session *s, const char *dir, const char *field_ids, const char *select_sql,
+		struct write_staged *w, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct lk_out o = { NULL, NULL };
-	char uuid[37], *rel;
-	int64_t size = 0, footer = 0, file_id = 0;
-	char *count = NULL;
+	char uuid[37], *count = NULL;
 	int rc;
 
-	*rows = 0;
+	memset(w, 0, sizeof(*w));
 	tn_uuid7(uuid);
-	rel = tn_xprintf("ducklake-%s.parquet", uuid);
-	rc = files_out_begin(s->lk, t->dir, rel, &o, err);
+	w->rel = tn_xprintf("ducklake-%s.parquet", uuid);
+	rc = files_out_begin(s->lk, dir, w->rel, &w->o, err);
 	tn_buf_addf(&q, "COPY (%s) TO ", select_sql);
-	tn_buf_add_sqlstr(&q, o.local ? o.local : "");
-	tn_buf_adds(&q, " (FORMAT parquet, FIELD_IDS {");
-	field_entries(t->cols, t->ncols, &q);
-	tn_buf_adds(&q, "})");
+	tn_buf_add_sqlstr(&q, w->o.local ? w->o.local : "");
+	tn_buf_addf(&q, " (FORMAT parquet, FIELD_IDS {%s})", field_ids);
 	if (!rc)
 		rc = duck_query_text(s->duck, q.buf, &count, err);
-	if (rc) {
-		struct tn_err ignore = TN_ERR_INIT;
-		if (o.local)
-			tn_fs_remove(o.local, &ignore);
-		goto out;
-	}
-	rc = tn_parse_int64(count ? count : "0", rows, "row count", err);
-	if (!rc && *rows == 0) {
-		rc = tn_fs_remove(o.local, err);
-		goto out;
+	if (!rc)
+		rc = tn_parse_int64(count ? count : "0", &w->rows, "row count", err);
+	if (rc)
+		write_staged_discard(s, w);
+	tn_free(count);
+	tn_buf_release(&q);
+	return rc;
+}
+
+void write_staged_discard(struct session *s, struct write_staged *w)
+{
+	struct tn_err ignore = TN_ERR_INIT;
+
+	if (w->o.local)
+		tn_fs_remove(w->o.local, &ignore);
+	files_out_release(s->lk, &w->o);
+	tn_free(w->rel);
+	memset(w, 0, sizeof(*w));
+}
+
+int write_register(struct session *s, struct lk_table *t, struct write_staged *w, int64_t *rows,
+		   struct tn_err *err)
+{
+	int64_t size = 0, footer = 0, file_id = 0;
+	int rc = 0;
+
+	*rows = w->rows;
+	if (w->rows == 0) {
+		write_staged_discard(s, w);   /* no rows, no file */
+		return 0;
 	}
 	/* Statistics come from the local bytes, before a remote copy is made. */
+	rc = register_data_file(s, t, w->rel, w->rows, 0, 0, &file_id, err);
 	if (!rc)
-		rc = register_data_file(s, t, rel, *rows, 0, 0, &file_id, err);
+		rc = record_stats(s, t, file_id, w->o.local, err);
 	if (!rc)
-		rc = record_stats(s, t, file_id, o.local, err);
-	if (!rc)
-		rc = seal_file(s, &o, &size, &footer, err);
+		rc = seal_file(s, &w->o, &size, &footer, err);
+	else
+		sess_track_file(s, w->o.path);   /* removed with the failed statement */
 	if (!rc)
 		rc = catalog_run(s->cat, "UPDATE ducklake_data_file SET file_size_bytes = ?, footer_size = ? "
 				 "WHERE data_file_id = ?", err, 3, size, footer, file_id);
 	if (!rc)
-		rc = bump_table_stats(s, t->id, *rows, size, err);
+		rc = bump_table_stats(s, t->id, w->rows, size, err);
 	if (!rc)
 		sess_change(s, "inserted_into_table:%lld", (long long)t->id);
-out:
-	files_out_release(s->lk, &o);
-	tn_free(count);
-	tn_free(rel);
-	tn_buf_release(&q);
+	files_out_release(s->lk, &w->o);
+	tn_free(w->rel);
+	memset(w, 0, sizeof(*w));
+	return rc;
+}
+
+int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
+	       struct tn_err *err)
+{
+	struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct write_staged w;
+	int rc;
+
+	*rows = 0;
+	write_field_ids(t, &f);
+	rc = write_stage(s, t->dir, f.buf ? f.buf : "", select_sql, &w, err);
+	if (!rc)
+		rc = write_register(s, t, &w, rows, err);
+	tn_buf_release(&f);
 	return rc;
 }
 

@@ -704,27 +704,28 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 
 /* Whether a singular test runs under --select: when it refs a selected
  * node or reads a selected source (dbt's eager indirect selection). */
-static int singular_selected(const struct sched *s, const char *file, const char *text)
+static int singular_selected(const struct tf_project *p, const char *select, const char *picked, const char *file,
+			     const char *text)
 {
-	char *mark = tn_calloc(s->p->nn + 1, 1), **src = NULL;
+	char *mark = tn_calloc(p->nn + 1, 1), **src = NULL;
 	size_t nsrc = 0, k;
 	struct tn_err ignore = TN_ERR_INIT;
 	int yes = 0;
 
-	if (!s->o->select) {
+	if (!select) {
 		tn_free(mark);
 		return 1;
 	}
 	/* an unreadable test is run anyway, so that its error is reported */
-	if (tf_text_deps(s->p, file, text, mark, &src, &nsrc, &ignore))
+	if (tf_text_deps(p, file, text, mark, &src, &nsrc, &ignore))
 		yes = 1;
-	for (k = 0; k < s->p->nn; k++)
-		yes |= mark[k] && s->picked[k];
+	for (k = 0; k < p->nn; k++)
+		yes |= mark[k] && picked[k];
 	for (k = 0; k < nsrc; k++) {
 		char *dot = strchr(src[k], '.');
 		if (dot) {
 			*dot = '\0';
-			yes |= tf_source_selected(s->o->select, src[k], dot + 1);
+			yes |= tf_source_selected(select, src[k], dot + 1);
 		}
 		tn_free(src[k]);
 	}
@@ -747,7 +748,7 @@ static void singular_test(struct sched *s, struct session *ss, const char *file)
 	t.error_if = t.warn_if = cond_default;
 	if (strrchr(name, '.'))
 		*strrchr(name, '.') = '\0';
-	if (tn_fs_read_all(path, &text, &len, &err) == 0 && !singular_selected(s, file, text))
+	if (tn_fs_read_all(path, &text, &len, &err) == 0 && !singular_selected(s->p, s->o->select, s->picked, file, text))
 		goto out;
 	/* config(severity=..., error_if=..., warn_if=...) as in dbt */
 	if (!err.code && !tf_text_config(s->p, file, text, cfg, &err)) {
@@ -831,8 +832,8 @@ static int source_tests(struct sched *s)
 {
 	const char *src, *table;
 	json_t *sv, *tv;
-	struct session *ss = NULL;
-	int rc = session_open(&ss, s->lk, &s->fatal);
+	struct session *ss = s->o->session;
+	int rc = ss ? 0 : session_open(&ss, s->lk, &s->fatal);
 
 	if (rc) {
 		s->have_fatal = 1;
@@ -849,7 +850,8 @@ static int source_tests(struct sched *s)
 			skip_readers(s, key);
 			tn_free(key);
 		}
-	session_close(ss);
+	if (ss != s->o->session)
+		session_close(ss);
 	return 0;
 }
 
@@ -926,14 +928,20 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 	pthread_mutex_unlock(&s->mu);
 }
 
+struct worker_arg {
+	struct sched *s;
+	int first;           /* the first worker uses the caller's session, if any */
+};
+
 static void *worker(void *arg)
 {
-	struct sched *s = arg;
+	struct worker_arg *wa = arg;
+	struct sched *s = wa->s;
 	struct lake *lk = NULL;
-	struct session *ss = NULL;
+	struct session *ss = wa->first ? s->o->session : NULL;
 	struct tn_err err = TN_ERR_INIT;
 
-	if (lake_open(&lk, lake_dir(s->lk), &err) || session_open(&ss, lk, &err)) {
+	if (!ss && (lake_open(&lk, lake_dir(s->lk), &err) || session_open(&ss, lk, &err))) {
 		pthread_mutex_lock(&s->mu);
 		if (!s->have_fatal) {
 			s->fatal = err;
@@ -963,7 +971,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	session_close(ss);
+	if (ss != s->o->session)
+		session_close(ss);
 	lake_close(lk);
 	return NULL;
 }
@@ -991,8 +1000,10 @@ static int record(struct lake *lk, const struct tf_project *p, const struct tf_r
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	char ended[32], *msg = tn_xprintf("tarn %s %s history", o->command, res->run_id);
 	size_t i;
-	int rc = session_open(&ss, lk, err);
+	int rc = o->session ? 0 : session_open(&ss, lk, err);
 
+	if (o->session)
+		ss = o->session;
 	iso_now(ended);
 	if (rc) {
 		tn_free(msg);
@@ -1057,7 +1068,8 @@ static int record(struct lake *lk, const struct tf_project *p, const struct tf_r
 		session_exec(ss, "ROLLBACK", NULL, &ignore);
 		tn_err_prefix(err, "recording the run in tarn_meta");
 	}
-	session_close(ss);
+	if (ss != o->session)
+		session_close(ss);
 	tn_buf_release(&q);
 	tn_free(msg);
 	return rc;
@@ -1067,6 +1079,7 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 	   struct tn_err *err)
 {
 	struct sched s;
+	struct worker_arg *wa;
 	pthread_t *th;
 	char uuid[37], started[32];
 	int nth = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads, i, rc = 0;
@@ -1102,25 +1115,31 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 	if ((o->steps & TF_STEP_TEST) && source_tests(&s))
 		goto joined;
 	th = tn_calloc((size_t)nth, sizeof(*th));
-	for (i = 0; i < nth; i++)
-		pthread_create(&th[i], NULL, worker, &s);
+	wa = tn_calloc((size_t)nth, sizeof(*wa));
+	for (i = 0; i < nth; i++) {
+		wa[i].s = &s;
+		wa[i].first = i == 0;
+		pthread_create(&th[i], NULL, worker, &wa[i]);
+	}
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	tn_free(th);
+	tn_free(wa);
 joined:
 	if (s.have_fatal) {
 		rc = tn_err_set(err, s.fatal.code, "%s", s.fatal.msg);
 	} else if (o->steps & TF_STEP_TEST) {
 		/* Tests that read other nodes (relationships, singular tests) run
 		 * once everything is built, on their own session. */
-		struct session *ss = NULL;
-		rc = session_open(&ss, lk, err);
+		struct session *ss = o->session;
+		rc = ss ? 0 : session_open(&ss, lk, err);
 		for (k = 0; !rc && (o->steps & TF_STEP_MODEL) && k < p->nn; k++)
 			if (s.picked[k] && s.st[k] == ST_OK)
 				test_node(&s, ss, k, 2);
 		if (!rc)
 			singular_tests(&s, ss);
-		session_close(ss);
+		if (ss != o->session)
+			session_close(ss);
 	}
 	pthread_mutex_destroy(&s.mu);
 	pthread_cond_destroy(&s.cv);
@@ -1160,4 +1179,43 @@ char *tf_dataset_selection(const struct tf_project *p, const char *dataset)
 		return NULL;
 	}
 	return tn_buf_detach(&sel, NULL);
+}
+
+int tf_tests_each(const struct tf_project *p, const char *select, tf_test_fn *fn, void *arg, struct tn_err *err)
+{
+	char *picked = tn_calloc(p->nn + 1, 1);
+	size_t k, j;
+	int rc = tf_select(p, select, picked, err);
+
+	for (k = 0; !rc && k < p->nn; k++) {
+		size_t i = p->order[k];
+		struct test *t = NULL;
+		size_t nt = 0;
+		if (!picked[i] || (p->n[i].kind == TF_MODEL && p->n[i].mat == TF_EPHEMERAL))
+			continue;
+		rc = node_tests(p, i, 3, &t, &nt, err);
+		for (j = 0; !rc && j < nt; j++)
+			rc = fn(arg, t[j].name, t[j].sql);
+		free_tests(t, nt);
+	}
+	for (k = 0; !rc && k < p->ntests; k++) {
+		char *path = tn_xprintf("%s/%s", p->root, p->tests[k]), *text = NULL, *sql = NULL;
+		const char *base = strrchr(p->tests[k], '/');
+		char *name = tn_strdup(base ? base + 1 : p->tests[k]);
+		size_t len;
+		if (strrchr(name, '.'))
+			*strrchr(name, '.') = '\0';
+		rc = tn_fs_read_all(path, &text, &len, err);
+		if (!rc && singular_selected(p, select, picked, p->tests[k], text)) {
+			rc = tf_render_text(p, p->tests[k], text, &sql, err);
+			if (!rc)
+				rc = fn(arg, name, sql);
+		}
+		tn_free(sql);
+		tn_free(text);
+		tn_free(name);
+		tn_free(path);
+	}
+	tn_free(picked);
+	return rc;
 }

@@ -16,6 +16,7 @@
 #include "transform/project.h"
 
 struct lake;
+struct session;
 
 enum tf_step { TF_STEP_SEED = 1, TF_STEP_MODEL = 2, TF_STEP_TEST = 4, TF_STEP_SNAPSHOT = 8 };
 
@@ -46,6 +47,8 @@ struct tf_run_opts {
 	int threads;           /* >= 1 */
 	int full_refresh;
 	int record;            /* write tarn_meta.runs / run_models */
+	struct session *session; /* the caller's, used by one worker and for the
+				  * tests and history (may be NULL) */
 	tf_event_fn *event;    /* called as each node finishes (any thread, serialised) */
 	void *event_arg;
 };
@@ -53,6 +56,13 @@ struct tf_run_opts {
 int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts *o, struct tf_results *res,
 	   struct tn_err *err);
 void tf_results_release(struct tf_results *r);
+
+/* The tests `tarn test --select select` runs, in its order (the generic
+ * tests of the selected nodes, then the singular tests that read them),
+ * each as its name and the query that returns its failing rows; stops at
+ * the first fn that fails. */
+typedef int tf_test_fn(void *arg, const char *name, const char *sql);
+int tf_tests_each(const struct tf_project *p, const char *select, tf_test_fn *fn, void *arg, struct tn_err *err);
 
 /* Models downstream of the sources whose `meta: {dataset: D}` is D, as a
  * selection string ("+a b c" style, owned); NULL when none. */
