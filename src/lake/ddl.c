@@ -534,7 +534,9 @@ static int stage(struct session *s, struct sql_stmt *st, struct ddl_staged *g, s
 			type_ids(g->defs[i].type, g->defs[i].name, &next, &f);
 		}
 		g->field_ids = tn_buf_detach(&f, NULL);
-		rc = write_stage(s, g->dir, g->field_ids, query ? query : st->body, &g->w, err);
+		for (i = 0; i < g->ndefs; i++)
+			write_wide_int(&f, g->defs[i].type->lake, g->defs[i].name);
+		rc = write_stage(s, g->dir, g->field_ids, f.buf, query ? query : st->body, &g->w, err);
 	}
 	tn_buf_release(&f);
 	tn_free(sdir);
@@ -560,6 +562,7 @@ void ddl_stage(struct session *s, struct sql_stmt *st)
 		return;
 	}
 	s->staged = g;
+	sess_pausepoint("after_stage");
 }
 
 /* The staged file for this statement, if it is still right: same

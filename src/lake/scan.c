@@ -46,14 +46,17 @@ static void projection(const struct lk_table *t, int64_t s, struct tn_buf *b)
 			tn_buf_adds(b, ", ");
 		if (!v) {
 			add_literal_cast(b, c->initial_default, dt);
-		} else if (strcmp(v->type, c->type)) {
+		} else if (strcmp(v->type, c->type) || !strcmp(c->type, "int128") || !strcmp(c->type, "uint128")) {
+			/* Parquet has no 128-bit integer: such columns are stored as
+			 * DECIMAL(38,0) (write_stage), and read back as declared. */
 			tn_buf_adds(b, "CAST(");
 			tn_buf_add_sqlid(b, v->name);
 			tn_buf_addf(b, " AS %s)", dt);
 		} else {
 			tn_buf_add_sqlid(b, v->name);
 		}
-		if (!v || strcmp(v->name, c->name) || strcmp(v->type, c->type)) {
+		if (!v || strcmp(v->name, c->name) || strcmp(v->type, c->type) || !strcmp(c->type, "int128") ||
+		    !strcmp(c->type, "uint128")) {
 			tn_buf_adds(b, " AS ");
 			tn_buf_add_sqlid(b, c->name);
 		}

@@ -52,6 +52,17 @@ void sess_crashpoint(const char *name)
 	}
 }
 
+void sess_pausepoint(const char *name)
+{
+	const char *pp = getenv("TARN_PAUSEPOINT"), *ms = getenv("TARN_PAUSE_MS");
+
+	if (pp && !strcmp(pp, name)) {
+		long n = ms ? strtol(ms, NULL, 10) : 1000;
+		struct timespec ts = { n / 1000, (n % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int read_inline_limit(struct session *s, struct tn_err *err)
 {
 	struct catalog_stmt *st;

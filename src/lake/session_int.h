@@ -104,9 +104,12 @@ struct write_staged {
 };
 /* "'a': 1, 's': {__duckdb_field_id: 2, 'x': 3}": t's columns for FIELD_IDS. */
 void write_field_ids(const struct lk_table *t, struct tn_buf *b);
-/* Write select_sql's rows as a Parquet file in folder dir with field_ids. */
-int write_stage(struct session *s, const char *dir, const char *field_ids, const char *select_sql,
-		struct write_staged *w, struct tn_err *err);
+/* Write select_sql's rows as a Parquet file in folder dir with field_ids;
+ * `replace` (may be NULL) is write_wide_int's list. */
+int write_stage(struct session *s, const char *dir, const char *field_ids, const char *replace,
+		const char *select_sql, struct write_staged *w, struct tn_err *err);
+/* The REPLACE entry storing 128-bit integer column `name` exactly. */
+void write_wide_int(struct tn_buf *b, const char *lake_type, const char *name);
 /* Put a staged file into table t (inside the write transaction): its
  * statistics, durability, the data file row; *rows = its rows (a file of
  * no rows is removed). w is released either way. */
@@ -143,5 +146,8 @@ int intro_prepare(struct session *s, const char *sql, struct tn_err *err);
 
 /* crash points for the crash tests: TARN_CRASHPOINT=name kills the process there. */
 void sess_crashpoint(const char *name);
+/* Tests: sleep TARN_PAUSE_MS (default 1000) when TARN_PAUSEPOINT is `name`,
+ * so another process can act at that moment. */
+void sess_pausepoint(const char *name);
 
 #endif

@@ -258,8 +258,22 @@ void write_field_ids(const struct lk_table *t, struct tn_buf *b)
 	field_entries(t->cols, t->ncols, b);
 }
 
-int write_stage(struct session *s, const char *dir, const char *field_ids, const char *select_sql,
-		struct write_staged *w, struct tn_err *err)
+/* DuckDB writes HUGEINT and UHUGEINT to Parquet as DOUBLE, losing digits
+ * (duckdb/ducklake#1186): such top-level columns are stored as
+ * DECIMAL(38,0), exact, and a value of 39 digits fails the write rather
+ * than be kept wrong. Adds "name" to the REPLACE list `b` ("" at first). */
+void write_wide_int(struct tn_buf *b, const char *lake_type, const char *name)
+{
+	if (!lake_type || (strcmp(lake_type, "int128") && strcmp(lake_type, "uint128")))
+		return;
+	tn_buf_adds(b, b->len ? ", CAST(" : "CAST(");
+	tn_buf_add_sqlid(b, name);
+	tn_buf_adds(b, " AS DECIMAL(38,0)) AS ");
+	tn_buf_add_sqlid(b, name);
+}
+
+int write_stage(struct session *s, const char *dir, const char *field_ids, const char *replace,
+		const char *select_sql, struct write_staged *w, struct tn_err *err)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
 	char uuid[37], *count = NULL;
@@ -269,11 +283,17 @@ int write_stage(struct session *s, const char *dir, const char *field_ids, const
 	tn_uuid7(uuid);
 	w->rel = tn_xprintf("ducklake-%s.parquet", uuid);
 	rc = files_out_begin(s->lk, dir, w->rel, &w->o, err);
-	tn_buf_addf(&q, "COPY (%s) TO ", select_sql);
+	if (replace && *replace)
+		tn_buf_addf(&q, "COPY (SELECT * REPLACE (%s) FROM (%s) AS __tarn_w) TO ", replace, select_sql);
+	else
+		tn_buf_addf(&q, "COPY (%s) TO ", select_sql);
 	tn_buf_add_sqlstr(&q, w->o.local ? w->o.local : "");
 	tn_buf_addf(&q, " (FORMAT parquet, FIELD_IDS {%s})", field_ids);
 	if (!rc)
 		rc = duck_query_text(s->duck, q.buf, &count, err);
+	if (rc && replace && *replace && strstr(err->msg, "to DECIMAL(38,0)"))
+		tn_err_prefix(err, "a HUGEINT or UHUGEINT value has more than 38 digits, which a data file cannot "
+			      "hold exactly (cast the column to VARCHAR or DOUBLE to keep it)");
 	if (!rc)
 		rc = tn_parse_int64(count ? count : "0", &w->rows, "row count", err);
 	if (rc)
@@ -329,13 +349,17 @@ int write_register(struct session *s, struct lk_table *t, struct write_staged *w
 int write_rows(struct session *s, struct lk_table *t, const char *select_sql, int64_t *rows,
 	       struct tn_err *err)
 {
-	struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX), r = TN_BUF_INIT(TN_BUF_NOMAX);
 	struct write_staged w;
+	size_t i;
 	int rc;
 
 	*rows = 0;
 	write_field_ids(t, &f);
-	rc = write_stage(s, t->dir, f.buf ? f.buf : "", select_sql, &w, err);
+	for (i = 0; i < t->ncols; i++)
+		write_wide_int(&r, t->cols[i].type, t->cols[i].name);
+	rc = write_stage(s, t->dir, f.buf ? f.buf : "", r.buf, select_sql, &w, err);
+	tn_buf_release(&r);
 	if (!rc)
 		rc = write_register(s, t, &w, rows, err);
 	tn_buf_release(&f);
