@@ -164,6 +164,10 @@ int meta_table(struct lake *lk, struct catalog *cat, const char *schema, const c
 int meta_table_by_id(struct lake *lk, struct catalog *cat, int64_t table_id, int64_t n,
 		     struct lk_table **out, struct tn_err *err);
 int meta_load_files(struct lake *lk, struct catalog *cat, struct lk_table *t, struct tn_err *err);
+/* Every table at snapshot n with its columns (not files), in two catalog
+ * queries; *out is an owned array of *nout tables (meta_table_free each). */
+int meta_tables_at(struct lake *lk, struct catalog *cat, int64_t n, struct lk_table ***out, size_t *nout,
+		   struct tn_err *err);
 /* Values lo..hi (inclusive) of top-level integer column `column_id`. */
 struct meta_bound {
 	int64_t column_id, lo, hi;

@@ -131,6 +131,27 @@ static void build_tree(struct lk_column *all, size_t nall, int64_t parent, struc
 		build_tree(all, nall, (*out)[i].id, &(*out)[i].child, &(*out)[i].nchild);
 }
 
+#define COLUMN_COLS \
+	"column_id, column_order, column_name, column_type, initial_default, default_value, nulls_allowed, " \
+	"parent_column, begin_snapshot"
+
+/* A ducklake_column row (COLUMN_COLS from column `at` on). */
+static void read_column(struct catalog_stmt *st, int at, struct lk_column *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = catalog_col_int(st, at);
+	c->order = catalog_col_int(st, at + 1);
+	c->name = catalog_col_dup(st, at + 2);
+	c->type = catalog_col_dup(st, at + 3);
+	c->initial_default = catalog_col_dup(st, at + 4);
+	c->default_value = catalog_col_dup(st, at + 5);
+	c->nulls_allowed = catalog_col_is_null(st, at + 6) ? 1 : (int)catalog_col_int(st, at + 6);
+	c->parent = catalog_col_is_null(st, at + 7) ? 0 : catalog_col_int(st, at + 7);
+	c->begin_snapshot = catalog_col_int(st, at + 8);
+	if (!c->name)
+		c->name = tn_strdup("");
+}
+
 int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_column **cols,
 		 size_t *ncols, struct tn_err *err)
 {
@@ -141,29 +162,15 @@ int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_col
 
 	*cols = NULL;
 	*ncols = 0;
-	rc = catalog_prepare(cat, "SELECT column_id, column_order, column_name, column_type, initial_default, "
-				  "default_value, nulls_allowed, parent_column, begin_snapshot FROM ducklake_column "
+	rc = catalog_prepare(cat, "SELECT " COLUMN_COLS " FROM ducklake_column "
 				  "WHERE table_id = ?1 AND " VALID("") " ORDER BY column_order, column_id", &st, err);
 	if (rc)
 		return rc;
 	catalog_bind_int(st, 1, table_id);
 	catalog_bind_int(st, 2, n);
 	while ((rc = catalog_step(st, err)) == 1) {
-		struct lk_column *c;
 		TN_GROW(all, alloc, nall + 1);
-		c = &all[nall++];
-		memset(c, 0, sizeof(*c));
-		c->id = catalog_col_int(st, 0);
-		c->order = catalog_col_int(st, 1);
-		c->name = catalog_col_dup(st, 2);
-		c->type = catalog_col_dup(st, 3);
-		c->initial_default = catalog_col_dup(st, 4);
-		c->default_value = catalog_col_dup(st, 5);
-		c->nulls_allowed = catalog_col_is_null(st, 6) ? 1 : (int)catalog_col_int(st, 6);
-		c->parent = catalog_col_is_null(st, 7) ? 0 : catalog_col_int(st, 7);
-		c->begin_snapshot = catalog_col_int(st, 8);
-		if (!c->name)
-			c->name = tn_strdup("");
+		read_column(st, 0, &all[nall++]);
 	}
 	catalog_finalize(st);
 	if (rc == 0)
@@ -225,8 +232,9 @@ static const char *table_sql =
 	"s.path, s.path_is_relative, t.begin_snapshot FROM ducklake_table t JOIN ducklake_schema s "
 	"ON s.schema_id = t.schema_id WHERE " VALID("t.") " AND " VALID("s.");
 
-static int load_table(struct lake *lk, struct catalog *cat, struct catalog_stmt *st, int64_t n,
-		      struct lk_table **out, struct tn_err *err)
+/* The next row of table_sql as a table without columns: 1, 0 at the end. */
+static int load_table_row(struct lake *lk, struct catalog_stmt *st, int64_t n, struct lk_table **out,
+			  struct tn_err *err)
 {
 	struct lk_table *t;
 	char *sdir;
@@ -246,12 +254,23 @@ static int load_table(struct lake *lk, struct catalog *cat, struct catalog_stmt 
 			    (int)catalog_col_int(st, 7));
 	t->dir = meta_resolve(sdir, t->rel_path ? t->rel_path : "", (int)catalog_col_int(st, 4));
 	tn_free(sdir);
-	rc = meta_columns(cat, t->id, n, &t->cols, &t->ncols, err);
+	*out = t;
+	return 1;
+}
+
+static int load_table(struct lake *lk, struct catalog *cat, struct catalog_stmt *st, int64_t n,
+		      struct lk_table **out, struct tn_err *err)
+{
+	int rc = load_table_row(lk, st, n, out, err);
+
+	if (rc <= 0)
+		return rc;
+	rc = meta_columns(cat, (*out)->id, n, &(*out)->cols, &(*out)->ncols, err);
 	if (rc) {
-		meta_table_free(t);
+		meta_table_free(*out);
+		*out = NULL;
 		return rc;
 	}
-	*out = t;
 	return 1;
 }
 
@@ -296,6 +315,92 @@ int meta_table_by_id(struct lake *lk, struct catalog *cat, int64_t table_id, int
 		return tn_err_set(err, TN_ENOTFOUND, "table %lld does not exist at snapshot %lld",
 				  (long long)table_id, (long long)n);
 	return rc < 0 ? rc : 0;
+}
+
+static int cmp_table_id(const void *a, const void *b)
+{
+	const struct lk_table *x = *(struct lk_table *const *)a, *y = *(struct lk_table *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct lk_table *table_with_id(struct lk_table **t, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && t[lo]->id == id ? t[lo] : NULL;
+}
+
+/* Give table t (may be NULL) the columns gathered in all[0..n). */
+static void attach_columns(struct lk_table *t, struct lk_column *all, size_t n)
+{
+	size_t i;
+
+	if (t)
+		build_tree(all, n, 0, &t->cols, &t->ncols);
+	for (i = 0; i < n; i++)
+		if (all[i].name)
+			column_release(&all[i]);
+}
+
+int meta_tables_at(struct lake *lk, struct catalog *cat, int64_t n, struct lk_table ***out, size_t *nout,
+		   struct tn_err *err)
+{
+	struct catalog_stmt *st;
+	struct lk_table **t = NULL, *one;
+	struct lk_column *all = NULL;
+	size_t nt = 0, at = 0, nall = 0, aall = 0, i;
+	int64_t cur = -1;
+	int rc = catalog_prepare(cat, table_sql, &st, err);
+
+	*out = NULL;
+	*nout = 0;
+	if (rc)
+		return rc;
+	catalog_bind_int(st, 2, n);
+	while ((rc = load_table_row(lk, st, n, &one, err)) == 1) {
+		TN_GROW(t, at, nt + 1);
+		t[nt++] = one;
+	}
+	catalog_finalize(st);
+	if (rc == 0 && nt > 1)
+		qsort(t, nt, sizeof(*t), cmp_table_id);
+	/* every live column of every table at once, split by table */
+	if (rc == 0)
+		rc = catalog_prepare(cat, "SELECT table_id, " COLUMN_COLS " FROM ducklake_column WHERE " VALID("")
+					  " ORDER BY table_id, column_order, column_id", &st, err);
+	if (rc == 0) {
+		catalog_bind_int(st, 2, n);
+		while ((rc = catalog_step(st, err)) == 1) {
+			int64_t id = catalog_col_int(st, 0);
+			if (id != cur && nall) {
+				attach_columns(table_with_id(t, nt, cur), all, nall);
+				nall = 0;
+			}
+			cur = id;
+			TN_GROW(all, aall, nall + 1);
+			read_column(st, 1, &all[nall++]);
+		}
+		catalog_finalize(st);
+		if (nall)
+			attach_columns(table_with_id(t, nt, cur), all, nall);
+	}
+	tn_free(all);
+	if (rc < 0) {
+		for (i = 0; i < nt; i++)
+			meta_table_free(t[i]);
+		tn_free(t);
+		return rc;
+	}
+	*out = t;
+	*nout = nt;
+	return 0;
 }
 
 static int load_versions(struct catalog *cat, struct lk_table *t, struct tn_err *err)

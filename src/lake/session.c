@@ -682,6 +682,45 @@ static int mirror_views(struct session *s, int64_t n, struct tn_err *err)
 	return rc;
 }
 
+/* Every table's row-less stand-in at snapshot n, from two catalog queries
+ * and one DuckDB call (a lake of many tables opens in one round trip, not
+ * two per table). Nonzero when that did not work out: the caller then goes
+ * table by table, which names the table at fault. */
+static int stand_ins(struct session *s, int64_t n)
+{
+	struct tn_buf sql = TN_BUF_INIT(TN_BUF_NOMAX), name = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err e = TN_ERR_INIT;
+	struct lk_table **t = NULL;
+	size_t nt = 0, i;
+	int rc = meta_tables_at(s->lk, s->cat, n, &t, &nt, &e);
+
+	for (i = 0; !rc && i < nt; i++) {
+		tn_buf_adds(&sql, "CREATE OR REPLACE VIEW ");
+		tn_buf_add_sqlid(&sql, t[i]->schema);
+		tn_buf_addc(&sql, '.');
+		tn_buf_add_sqlid(&sql, t[i]->name);
+		tn_buf_adds(&sql, " AS ");
+		rc = scan_sql(t[i], 0, &sql, &e);
+		tn_buf_adds(&sql, ";\n");
+	}
+	if (!rc && nt)
+		rc = duck_exec(s->duck, sql.buf, &e);
+	for (i = 0; !rc && i < nt; i++) {
+		lazy_note(s, t[i], 0);
+		tn_buf_reset(&name);
+		tn_buf_add_sqlid(&name, t[i]->schema);
+		tn_buf_addc(&name, '.');
+		tn_buf_add_sqlid(&name, t[i]->name);
+		mirror_note(s, tn_xprintf("DROP VIEW IF EXISTS %s", name.buf));
+	}
+	for (i = 0; i < nt; i++)
+		meta_table_free(t[i]);
+	tn_free(t);
+	tn_buf_release(&sql);
+	tn_buf_release(&name);
+	return rc;
+}
+
 static int mirror_full(struct session *s, int64_t n, int lazy, struct tn_err *err)
 {
 	int64_t *ids;
@@ -691,6 +730,8 @@ static int mirror_full(struct session *s, int64_t n, int lazy, struct tn_err *er
 	mirror_clear(s);
 	lazy_clear(s);
 	rc = mirror_schemas(s, n, err);
+	if (!rc && lazy && stand_ins(s, n) == 0)
+		return mirror_views(s, n, err);
 	if (!rc)
 		rc = collect_ids(s, "SELECT table_id FROM ducklake_table WHERE begin_snapshot <= ?1 AND "
 				    "(end_snapshot IS NULL OR end_snapshot > ?1)", n, &ids, &nids, err);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ struct sched {
 	pthread_cond_t cv;
 	struct tn_err fatal;       /* a worker could not open the lake */
 	int have_fatal;
+	double *prio;              /* seconds from a node's start to the end of its
+				    * longest downstream path, by the last run */
 };
 
 void tf_results_release(struct tf_results *r)
@@ -641,22 +644,21 @@ static char *sample(struct duck_result *r)
 /* Run one test: pass when the query returns no row. Returns 1 when it
  * failed or could not run, so a caller judges its own tests and not the
  * shared failure count, which other workers move at the same time. */
-static int run_test(struct sched *s, struct session *ss, const struct test *t)
+/* Record test t's outcome: n failing rows counted (or the error), with a
+ * sample of them when it did not pass. 1 when it failed or errored. */
+static int judge(struct sched *s, struct session *ss, const struct test *t, int rc, int64_t n,
+		 struct tn_err *err, double secs)
 {
 	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
-	struct tn_err err = TN_ERR_INIT;
+	struct tn_err e = TN_ERR_INIT;
 	struct duck_result *r = NULL;
-	double t0 = tn_mono();
-	int64_t n = 0;
 	char *smp = NULL;
-	int rc, failed, warned;
+	int failed, warned;
+	double t0 = tn_mono();
 
-	tn_buf_addf(&q, "SELECT count(*) FROM (%s\n) AS __tarn_test", t->sql);
-	rc = query_int(ss, q.buf, &n, &err);
 	if (!rc && n > 0) {
-		tn_buf_reset(&q);
 		tn_buf_addf(&q, "SELECT * FROM (%s\n) AS __tarn_test LIMIT %d", t->sql, SAMPLE_ROWS);
-		if (!session_exec(ss, q.buf, &r, &err))
+		if (!session_exec(ss, q.buf, &r, &e))
 			smp = sample(r);
 		duck_result_free(r);
 	}
@@ -665,11 +667,64 @@ static int run_test(struct sched *s, struct session *ss, const struct test *t)
 	failed = !rc && !t->warn && cond_holds(&t->error_if, n);
 	warned = !rc && !failed && cond_holds(&t->warn_if, n);
 	add_result(s, t->name, "test", rc ? "error" : failed ? "fail" : warned ? "warn" : "pass", rc ? -1 : n,
-		   tn_mono() - t0, -1, rc ? err.msg : smp);
+		   secs + (tn_mono() - t0), -1, rc ? err->msg : smp);
 	pthread_mutex_unlock(&s->mu);
 	tn_free(smp);
 	tn_buf_release(&q);
 	return rc || failed;
+}
+
+/* Run one test: pass when the query returns no row. Returns 1 when it
+ * failed or could not run, so a caller judges its own tests and not the
+ * shared failure count, which other workers move at the same time. */
+static int run_test(struct sched *s, struct session *ss, const struct test *t)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err err = TN_ERR_INIT;
+	double t0 = tn_mono();
+	int64_t n = 0;
+	int rc;
+
+	tn_buf_addf(&q, "SELECT count(*) FROM (%s\n) AS __tarn_test", t->sql);
+	rc = query_int(ss, q.buf, &n, &err);
+	tn_buf_release(&q);
+	return judge(s, ss, t, rc, n, &err, tn_mono() - t0);
+}
+
+/* The tests of one node counted in one query (one plan, one pass through
+ * the session for all of them); each is then judged on its own count,
+ * with an equal share of the time. When the query fails, each test runs
+ * alone, so the error lands on the test at fault. */
+static int run_tests(struct sched *s, struct session *ss, const struct test *t, size_t nt)
+{
+	struct tn_buf q = TN_BUF_INIT(TN_BUF_NOMAX);
+	struct tn_err err = TN_ERR_INIT;
+	struct duck_result *r = NULL;
+	double t0 = tn_mono(), each;
+	size_t k;
+	int bad = 0;
+
+	if (nt < 2) {
+		for (k = 0; k < nt; k++)
+			bad |= run_test(s, ss, &t[k]);
+		return bad;
+	}
+	tn_buf_adds(&q, "SELECT ");
+	for (k = 0; k < nt; k++)
+		tn_buf_addf(&q, "%s(SELECT count(*) FROM (%s\n) AS __tarn_test)", k ? ", " : "", t[k].sql);
+	if (session_exec(ss, q.buf, &r, &err) || duck_result_nrows(r) != 1 || duck_result_ncols(r) != nt) {
+		duck_result_free(r);
+		tn_buf_release(&q);
+		for (k = 0; k < nt; k++)
+			bad |= run_test(s, ss, &t[k]);
+		return bad;
+	}
+	each = (tn_mono() - t0) / (double)nt;
+	for (k = 0; k < nt; k++)
+		bad |= judge(s, ss, &t[k], 0, duck_result_int(r, k, 0), &err, each);
+	duck_result_free(r);
+	tn_buf_release(&q);
+	return bad;
 }
 
 static void free_tests(struct test *t, size_t n)
@@ -686,7 +741,7 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 {
 	struct test *t = NULL;
 	struct tn_err err = TN_ERR_INIT;
-	size_t nt = 0, k;
+	size_t nt = 0;
 	int bad = 0;
 
 	if (node_tests(s->p, i, which, &t, &nt, &err)) {
@@ -696,8 +751,7 @@ static int test_node(struct sched *s, struct session *ss, size_t i, int which)
 		free_tests(t, nt);
 		return 1;
 	}
-	for (k = 0; k < nt; k++)
-		bad |= run_test(s, ss, &t[k]);
+	bad = run_tests(s, ss, t, nt);
 	free_tests(t, nt);
 	return bad;
 }
@@ -857,12 +911,128 @@ static int source_tests(struct sched *s)
 
 /* ---- the scheduler ---- */
 
+/* ---- the previous run: target/run_results.json, as dbt writes it ---- */
+
+static char *results_path(const struct tf_project *p)
+{
+	return tn_xprintf("%s/target/run_results.json", p->root);
+}
+
+/* Seconds each node took in the last run that built it (-1: unknown). */
+static void last_times(const struct tf_project *p, double *t)
+{
+	char *path = results_path(p);
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je), *r;
+	size_t i, k;
+
+	for (i = 0; i < p->nn; i++)
+		t[i] = -1;
+	json_array_foreach(json_object_get(doc, "results"), k, r) {
+		const char *id = json_string_value(json_object_get(r, "unique_id"));
+		const char *dot = id ? strrchr(id, '.') : NULL;
+		json_t *sec = json_object_get(r, "execution_time");
+		if (!dot || !json_is_number(sec))
+			continue;
+		i = tf_find(p, dot + 1);
+		if (i != (size_t)-1 && !strncmp(id, tf_kind_name(p->n[i].kind), strlen(tf_kind_name(p->n[i].kind))))
+			t[i] = json_number_value(sec);
+	}
+	json_decref(doc);
+	tn_free(path);
+}
+
+/* Longest path, by the last run's times, from each node to the end of the
+ * graph (a node never timed counts as the mean of those that were): the
+ * scheduler starts the node with the longest one first, so the slow chain
+ * is not left for last. */
+static void priorities(struct sched *s)
+{
+	const struct tf_project *p = s->p;
+	double *t = tn_calloc(p->nn + 1, sizeof(double)), sum = 0, mean;
+	size_t i, k, d, known = 0;
+
+	last_times(p, t);
+	for (i = 0; i < p->nn; i++)
+		if (t[i] >= 0) {
+			sum += t[i];
+			known++;
+		}
+	mean = known ? sum / (double)known : 0;
+	for (i = 0; i < p->nn; i++) {
+		if (t[i] < 0)
+			t[i] = mean;
+		s->prio[i] = t[i];
+	}
+	/* p->order puts dependencies first: walked backwards, every reader of
+	 * a node is final before the node itself */
+	for (k = p->nn; k-- > 0;) {
+		size_t j = p->order[k];
+		for (d = 0; d < p->n[j].ndeps; d++) {
+			size_t dep = p->n[j].deps[d];
+			if (t[dep] + s->prio[j] > s->prio[dep])
+				s->prio[dep] = t[dep] + s->prio[j];
+		}
+	}
+	tn_free(t);
+}
+
+/* dbt's artifact (a subset of its fields), for tools and for the next
+ * run's schedule; written next to the project, never fatal. */
+static void write_results(const struct tf_project *p, const struct tf_results *res, double elapsed)
+{
+	json_t *doc = json_object(), *list = json_array(), *meta = json_object();
+	char *path = results_path(p), *dir = tn_xprintf("%s/target", p->root), *tmp, now[32];
+	struct tn_err e = TN_ERR_INIT;
+	time_t secs = time(NULL);
+	struct tm tm;
+	size_t i;
+
+	gmtime_r(&secs, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(meta, "dbt_schema_version", json_string("https://schemas.getdbt.com/dbt/run-results/v5.json"));
+	json_object_set_new(meta, "generated_at", json_string(now));
+	json_object_set_new(meta, "invocation_id", json_string(res->run_id));
+	json_object_set_new(meta, "generator", json_string("tarn"));
+	json_object_set_new(doc, "metadata", meta);
+	for (i = 0; i < res->n; i++) {
+		const struct tf_result *r = &res->r[i];
+		json_t *o = json_object(), *ar = json_object();
+		char *id = tn_xprintf("%s.%s.%s", r->kind, p->name, r->node);
+		json_object_set_new(o, "unique_id", json_string(id));
+		json_object_set_new(o, "status", json_string(r->status));
+		json_object_set_new(o, "execution_time", json_real(r->seconds));
+		json_object_set_new(o, "message", r->message ? json_string(r->message) : json_null());
+		json_object_set_new(o, "failures", !strcmp(r->kind, "test") && r->rows >= 0 ? json_integer(r->rows) :
+				    json_null());
+		if (strcmp(r->kind, "test") && r->rows >= 0)
+			json_object_set_new(ar, "rows_affected", json_integer(r->rows));
+		if (r->snapshot >= 0)
+			json_object_set_new(ar, "snapshot_id", json_integer(r->snapshot));
+		json_object_set_new(o, "adapter_response", ar);
+		json_array_append_new(list, o);
+		tn_free(id);
+	}
+	json_object_set_new(doc, "results", list);
+	json_object_set_new(doc, "elapsed_time", json_real(elapsed));
+	tmp = tn_xprintf("%s.tmp", path);
+	if (!tn_fs_mkdirs(dir, &e) && !json_dump_file(doc, tmp, JSON_INDENT(2)))
+		rename(tmp, path);
+	else
+		remove(tmp);
+	json_decref(doc);
+	tn_free(tmp);
+	tn_free(dir);
+	tn_free(path);
+}
+
 /* Caller holds the lock: a picked node whose picked dependencies are all
- * done; nodes under a failure are marked skipped on the way. */
+ * done, the one with the longest path ahead of it (priorities); nodes
+ * under a failure are marked skipped on the way. */
 static size_t next_ready(struct sched *s)
 {
 	const struct tf_project *p = s->p;
-	size_t k, d;
+	size_t k, d, best = (size_t)-1;
 
 	for (k = 0; k < p->nn; k++) {
 		size_t i = p->order[k];
@@ -886,10 +1056,10 @@ static size_t next_ready(struct sched *s)
 			pthread_cond_broadcast(&s->cv);
 			return next_ready(s);
 		}
-		if (ready)
-			return i;
+		if (ready && (best == (size_t)-1 || s->prio[i] > s->prio[best]))
+			best = i;
 	}
-	return (size_t)-1;
+	return best;
 }
 
 static void work_on(struct sched *s, struct session *ss, size_t i)
@@ -1083,6 +1253,7 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 	pthread_t *th;
 	char uuid[37], started[32];
 	int nth = o->threads < 1 ? 1 : o->threads > 64 ? 64 : o->threads, i, rc = 0;
+	double t0 = tn_mono();
 	size_t k;
 
 	memset(res, 0, sizeof(*res));
@@ -1096,9 +1267,11 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 	s.res = res;
 	s.picked = tn_calloc(p->nn + 1, 1);
 	s.st = tn_calloc(p->nn + 1, sizeof(*s.st));
+	s.prio = tn_calloc(p->nn + 1, sizeof(double));
 	rc = tf_select(p, o->select, s.picked, err);
 	if (rc)
 		goto out;
+	priorities(&s);
 	for (k = 0; k < p->nn; k++) {
 		/* a run of models only leaves seeds alone unless they are named */
 		if (s.picked[k] && p->n[k].kind == TF_SEED && !(o->steps & TF_STEP_SEED))
@@ -1110,6 +1283,9 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 			s.picked[k] = 0;
 		s.left += s.picked[k] != 0;
 	}
+	/* no more workers (each a lake connection and a DuckDB) than nodes */
+	if ((size_t)nth > s.left)
+		nth = s.left ? (int)s.left : 1;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	if ((o->steps & TF_STEP_TEST) && source_tests(&s))
@@ -1145,9 +1321,12 @@ joined:
 	pthread_cond_destroy(&s.cv);
 	if (!rc && o->record)
 		rc = record(lk, p, o, res, started, err);
+	if (!rc && o->record)
+		write_results(p, res, tn_mono() - t0);
 out:
 	tn_free(s.picked);
 	tn_free(s.st);
+	tn_free(s.prio);
 	return rc;
 }
 
