@@ -162,5 +162,38 @@ test_ok 'a bad threshold is an error naming the test' <<'EOF_'
 	tarn 1 test --select d && expect_err_has "model d, column id: unique: error_if '5'"
 EOF_
 
+test_ok 'one broken test among a node'"'"'s tests errors alone; the others are judged' <<'EOF_'
+	cd "$proj" && put models/e.sql <<<"SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (2, NULL)) t(id, tag)" &&
+	put models/e.yml <<'EOF' &&
+version: 2
+models:
+  - name: e
+    columns:
+      - name: id
+        tests: [unique, not_null]
+      - name: nope
+        tests: [not_null]
+      - name: tag
+        tests: [not_null]
+EOF
+	tarn 1 build --select e --format csv &&
+	expect_out_has "unique_e_id,test,fail,1" && expect_out_has "not_null_e_id,test,pass,0" &&
+	expect_out_has "not_null_e_nope,test,error" && expect_out_has "not_null_e_tag,test,fail,1"
+EOF_
+
+test_ok 'target/run_results.json: every node and test of the last command, as dbt writes it' <<'EOF_'
+	cd "$proj" && tarn 1 build --select e &&
+	python3 - "$proj/target/run_results.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["unique_id"]: x for x in d["results"]}
+assert d["metadata"]["dbt_schema_version"].endswith("run-results/v5.json"), d["metadata"]
+assert r["model.ts.e"]["status"] == "success" and r["model.ts.e"]["adapter_response"]["rows_affected"] == 3, r
+assert r["test.ts.unique_e_id"]["status"] == "fail" and r["test.ts.unique_e_id"]["failures"] == 1, r
+assert r["test.ts.not_null_e_nope"]["status"] == "error" and r["test.ts.not_null_e_nope"]["message"], r
+assert all(x["execution_time"] >= 0 for x in d["results"]) and d["elapsed_time"] > 0
+PY
+EOF_
+
 test_done
 
