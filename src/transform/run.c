@@ -40,6 +40,7 @@ struct sched {
 	int have_fatal;
 	double *prio;              /* seconds from a node's start to the end of its
 				    * longest downstream path, by the last run */
+	size_t late_next;          /* next late test job (late_job) */
 };
 
 void tf_results_release(struct tf_results *r)
@@ -829,11 +830,6 @@ out:
 	tn_free(path);
 }
 
-static void singular_tests(struct sched *s, struct session *ss)
-{
-	for (size_t k = 0; k < s->p->ntests; k++)
-		singular_test(s, ss, s->p->tests[k]);
-}
 
 /* A failing test of a source a build reads: the picked models that read
  * it are skipped (and, through next_ready, their descendants). */
@@ -1098,6 +1094,21 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Tests that read other nodes run once every node is built, spread over
+ * the workers: job j < nn is node j's relationships tests, then one job
+ * per singular test file. */
+static void late_job(struct sched *s, struct session *ss, size_t j)
+{
+	const struct tf_project *p = s->p;
+
+	if (j < p->nn) {
+		if ((s->o->steps & TF_STEP_MODEL) && s->picked[j] && s->st[j] == ST_OK)
+			test_node(s, ss, j, 2);
+	} else {
+		singular_test(s, ss, p->tests[j - p->nn]);
+	}
+}
+
 struct worker_arg {
 	struct sched *s;
 	int first;           /* the first worker uses the caller's session, if any */
@@ -1138,6 +1149,13 @@ static void *worker(void *arg)
 		s->st[i] = ST_RUNNING;
 		pthread_mutex_unlock(&s->mu);
 		work_on(s, ss, i);
+		pthread_mutex_lock(&s->mu);
+	}
+	while ((s->o->steps & TF_STEP_TEST) && !s->have_fatal && s->left == 0 &&
+	       s->late_next < s->p->nn + s->p->ntests) {
+		size_t j = s->late_next++;
+		pthread_mutex_unlock(&s->mu);
+		late_job(s, ss, j);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -1304,16 +1322,12 @@ int tf_run(struct lake *lk, const struct tf_project *p, const struct tf_run_opts
 joined:
 	if (s.have_fatal) {
 		rc = tn_err_set(err, s.fatal.code, "%s", s.fatal.msg);
-	} else if (o->steps & TF_STEP_TEST) {
-		/* Tests that read other nodes (relationships, singular tests) run
-		 * once everything is built, on their own session. */
+	} else if ((o->steps & TF_STEP_TEST) && s.late_next < p->nn + p->ntests) {
+		/* late tests the workers did not get to (no worker started) */
 		struct session *ss = o->session;
 		rc = ss ? 0 : session_open(&ss, lk, err);
-		for (k = 0; !rc && (o->steps & TF_STEP_MODEL) && k < p->nn; k++)
-			if (s.picked[k] && s.st[k] == ST_OK)
-				test_node(&s, ss, k, 2);
-		if (!rc)
-			singular_tests(&s, ss);
+		while (!rc && s.late_next < p->nn + p->ntests)
+			late_job(&s, ss, s.late_next++);
 		if (ss != o->session)
 			session_close(ss);
 	}
