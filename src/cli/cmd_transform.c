@@ -591,7 +591,9 @@ int cli_cmd_project(struct cli *c, int argc, char **argv)
 	    write_file(dir, "models/silver/example_clean.sql", silver, &err) ||
 	    write_file(dir, "models/silver/schema.yml", schema, &err) ||
 	    write_file(dir, "models/bronze/.keep", "", &err) || write_file(dir, "models/gold/.keep", "", &err) ||
-	    write_file(dir, "seeds/.keep", "", &err) || write_file(dir, "tests/.keep", "", &err))
+	    write_file(dir, "seeds/.keep", "", &err) || write_file(dir, "tests/.keep", "", &err) ||
+	    write_file(dir, "snapshots/.keep", "", &err) ||
+	    write_file(dir, ".gitignore", "# run artifacts (target/run_results.json)\ntarget/\n", &err))
 		return cli_error_err(&err);
 	if (!c->quiet)
 		printf("%s\n", dir);

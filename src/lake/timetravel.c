@@ -918,6 +918,28 @@ static int count_ref(void *arg, const char *schema, const char *name)
 	return 0;
 }
 
+/* EXPLAIN [ANALYZE] <query>: the query is rewritten as it would run, so the
+ * plan shows the files it would read. 1 in *is_explain when sql is one. */
+static int explain_query(struct session *s, const char *sql, char **out, int *is_explain, struct tn_err *err)
+{
+	const char *p = skip_blank(sql), *q;
+	char *rewritten = NULL;
+	int rc;
+
+	*is_explain = 0;
+	if (strncasecmp(p, "explain", 7) || !isspace((unsigned char)p[7]))
+		return 0;
+	q = skip_blank(p + 7);
+	if (!strncasecmp(q, "analyze", 7) && isspace((unsigned char)q[7]))
+		q = skip_blank(q + 7);
+	*is_explain = 1;
+	rc = tt_rewrite(s, q, &rewritten, err);
+	if (!rc && rewritten)
+		*out = tn_xprintf("%.*s%s", (int)(q - sql), sql, rewritten);
+	tn_free(rewritten);
+	return rc;
+}
+
 int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *err)
 {
 	char *tree = NULL, *js;
@@ -929,6 +951,9 @@ int tt_rewrite(struct session *s, const char *sql, char **out, struct tn_err *er
 	if (!mentions_at(sql) && !strcasestr(sql, "where"))
 		return 0;
 	rc = copy_query(s, sql, out, &is_copy, err);
+	if (rc || is_copy)
+		return rc;
+	rc = explain_query(s, sql, out, &is_copy, err);
 	if (rc || is_copy)
 		return rc;
 	rc = run_text(s, "json_serialize_sql", sql, &tree, err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Files are pruned by their column statistics before DuckDB sees them: with
 # a file's bytes spoiled, a query whose WHERE rules that file out still
-# answers (the file is never opened), and a query that needs it fails.
+# answers (the file is never opened), and a query that needs it fails;
+# EXPLAIN [ANALYZE] plans the same pruned query.
 . "$(dirname "$0")/lib-cli.sh"
 lake="$tmp/lake"
 tarn() { expect_rc "$1" "$TARN" --lake "$lake" "${@:2}"; }
@@ -24,6 +25,9 @@ test_ok 'a query that rules the middle file out does not open it' <<'EOF_'
 	expect_out "n
 11" &&
 	tarn 1 sql -c "SELECT count(*) FROM t WHERE i BETWEEN 150 AND 160" &&
+	tarn 0 sql --format csv -c "EXPLAIN ANALYZE SELECT count(*) AS n FROM t WHERE i >= 250" && expect_out_has "READ_PARQUET" &&
+	tarn 0 sql -c "EXPLAIN SELECT count(*) AS n FROM t WHERE i < 100" &&
+	tarn 1 sql -c "EXPLAIN ANALYZE SELECT count(*) AS n FROM t WHERE i BETWEEN 150 AND 160" &&
 	tarn 1 sql -c "SELECT count(*) FROM t" &&
 	cp "$tmp/middle.parquet" "$lake/data/main/t/$f"
 EOF_

@@ -214,7 +214,7 @@ test_ok 'docs: one HTML page with every model, column descriptions, tests, linea
 EOF_
 
 test_ok 'project init makes a project that runs' <<'EOF_'
-	tarn 0 project init "$tmp/newproj" && [ -f "$tmp/newproj/tarn.yml" ] &&
+	tarn 0 project init "$tmp/newproj" && [ -f "$tmp/newproj/tarn.yml" ] && grep -qx "target/" "$tmp/newproj/.gitignore" &&
 	tarn 1 project init "$tmp/newproj" && expect_err_has "exists already" &&
 	tarn 0 sql -c "CREATE TABLE bronze.example AS SELECT 1 AS a UNION ALL SELECT 1" &&
 	tarn 0 run --project "$tmp/newproj" --format csv && expect_out_has "example_clean,model,success,1" &&
