@@ -3,6 +3,8 @@
 #include "base/tn_util.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -48,6 +50,17 @@ double tn_mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tn_trace_sql(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *v = getenv("TARN_TRACE_SQL");
+		on = v && *v && strcmp(v, "0");
+	}
+	return on;
 }
 
 int tn_parse_int64(const char *s, int64_t *out, const char *what, struct tn_err *err)

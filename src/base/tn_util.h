@@ -11,6 +11,9 @@ void tn_uuid7(char out[37]);
 int64_t tn_now_us(void);
 /* Monotonic clock in seconds. */
 double tn_mono(void);
+/* TARN_TRACE_SQL=1: DuckDB and catalog statements are traced on stderr
+ * with their times (engine/duck.c, catalog/catalog.c). Read once. */
+int tn_trace_sql(void);
 /* Parse a whole string as a signed 64-bit integer; error names `what`. */
 int tn_parse_int64(const char *s, int64_t *out, const char *what, struct tn_err *err);
 /* Case-insensitive ASCII comparison. */

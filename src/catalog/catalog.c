@@ -75,22 +75,9 @@ const char *catalog_path(const struct catalog *cat)
 	return cat->display;
 }
 
-/* TARN_TRACE_SQL=1: every catalog statement with its time (prepare to
- * finalize) and rows on stderr, beside DuckDB's (engine/duck.c). */
-static int trace_on(void)
-{
-	static int on = -1;
-
-	if (on < 0) {
-		const char *v = getenv("TARN_TRACE_SQL");
-		on = v && *v && strcmp(v, "0");
-	}
-	return on;
-}
-
 int catalog_exec(struct catalog *cat, const char *sql, struct tn_err *err)
 {
-	double t0 = trace_on() ? tn_mono() : 0;
+	double t0 = tn_trace_sql() ? tn_mono() : 0;
 	int rc = cat->ops->exec(cat, sql, err);
 
 	if (t0 > 0)
@@ -163,7 +150,7 @@ void catalog_rollback_to(struct catalog *cat, const char *name)
 int catalog_prepare(struct catalog *cat, const char *sql, struct catalog_stmt **out,
 		    struct tn_err *err)
 {
-	double t0 = trace_on() ? tn_mono() : 0;
+	double t0 = tn_trace_sql() ? tn_mono() : 0;
 	int rc;
 
 	*out = NULL;

@@ -117,19 +117,6 @@ static int query_error(duckdb_result *res, struct tn_err *err)
 	return tn_err_set(err, code, "%s", msg ? msg : "unknown DuckDB error");
 }
 
-/* TARN_TRACE_SQL=1: every statement tarn gives DuckDB, with its time, on
- * stderr (to see where a command spends its time). Read once. */
-static int trace_on(void)
-{
-	static int on = -1;
-
-	if (on < 0) {
-		const char *v = getenv("TARN_TRACE_SQL");
-		on = v && *v && strcmp(v, "0");
-	}
-	return on;
-}
-
 /* Each line: the statement's time, then when it ended (ms since the
  * process's first traced statement) and the thread, to see overlaps. */
 static void trace(const char *sql, double t0, int rc)
@@ -137,7 +124,7 @@ static void trace(const char *sql, double t0, int rc)
 	static double start;
 	double now;
 
-	if (!trace_on())
+	if (!tn_trace_sql())
 		return;
 	now = tn_mono();
 	if (start == 0)
@@ -149,7 +136,7 @@ static void trace(const char *sql, double t0, int rc)
 int duck_exec(struct duck *d, const char *sql, struct tn_err *err)
 {
 	duckdb_result res;
-	double t0 = trace_on() ? tn_mono() : 0;
+	double t0 = tn_trace_sql() ? tn_mono() : 0;
 	int rc = 0;
 
 	if (duckdb_query(d->con, sql, &res) == DuckDBError)
@@ -205,7 +192,7 @@ int duck_query(struct duck *d, const char *sql, struct duck_result **out, struct
 	size_t c;
 	int rc = 0, have = 0;
 
-	double t0 = trace_on() ? tn_mono() : 0;
+	double t0 = tn_trace_sql() ? tn_mono() : 0;
 
 	*out = NULL;
 	/* One statement (no ';' at all) needs no splitting: a third of the cost

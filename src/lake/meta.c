@@ -39,37 +39,17 @@ int meta_snapshot_exists(struct catalog *cat, int64_t id, int *exists, struct tn
 			       &v, exists, err, 1, id);
 }
 
-int meta_schema_dir(struct lake *lk, struct catalog *cat, const char *name, int64_t n, int64_t *id, char **dir,
-		    struct tn_err *err)
+/* Schema `name` at snapshot n: its id, and its folder when lk and dir are given. */
+static int schema_lookup(struct lake *lk, struct catalog *cat, const char *name, int64_t n, int64_t *id,
+			 char **dir, int *found, struct tn_err *err)
 {
 	struct catalog_stmt *st;
 	int rc = catalog_prepare(cat, "SELECT schema_id, path, path_is_relative FROM ducklake_schema "
 				      "WHERE lower(schema_name) = lower(?1) AND " VALID(""), &st, err);
 	*id = 0;
-	*dir = NULL;
-	if (rc)
-		return rc;
-	catalog_bind_text(st, 1, name);
-	catalog_bind_int(st, 2, n);
-	rc = catalog_step(st, err);
-	if (rc == 1) {
-		*id = catalog_col_int(st, 0);
-		*dir = meta_resolve(lk->data_path, catalog_col_text(st, 1) ? catalog_col_text(st, 1) : "",
-				    (int)catalog_col_int(st, 2));
-		rc = 0;
-	}
-	catalog_finalize(st);
-	return rc;
-}
-
-int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
-		   struct tn_err *err)
-{
-	struct catalog_stmt *st;
-	int rc = catalog_prepare(cat, "SELECT schema_id FROM ducklake_schema WHERE lower(schema_name) = lower(?1) "
-				      "AND " VALID(""), &st, err);
-	*id = 0;
 	*found = 0;
+	if (dir)
+		*dir = NULL;
 	if (rc)
 		return rc;
 	catalog_bind_text(st, 1, name);
@@ -78,10 +58,27 @@ int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id
 	if (rc == 1) {
 		*id = catalog_col_int(st, 0);
 		*found = 1;
+		if (dir)
+			*dir = meta_resolve(lk->data_path, catalog_col_text(st, 1) ? catalog_col_text(st, 1) : "",
+					    (int)catalog_col_int(st, 2));
 		rc = 0;
 	}
 	catalog_finalize(st);
 	return rc;
+}
+
+int meta_schema_dir(struct lake *lk, struct catalog *cat, const char *name, int64_t n, int64_t *id, char **dir,
+		    struct tn_err *err)
+{
+	int found;
+
+	return schema_lookup(lk, cat, name, n, id, dir, &found, err);
+}
+
+int meta_schema_id(struct catalog *cat, const char *name, int64_t n, int64_t *id, int *found,
+		   struct tn_err *err)
+{
+	return schema_lookup(NULL, cat, name, n, id, NULL, found, err);
 }
 
 char *meta_resolve(const char *parent, const char *path, int relative)

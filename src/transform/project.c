@@ -839,56 +839,62 @@ int tf_source_selected(const char *sel, const char *src, const char *table)
 	return yes;
 }
 
+struct collect_cfg {
+	struct collect c;   /* first: the collect callbacks take it */
+	json_t *cfg;        /* config() settings go here (NULL: ignored) */
+};
+
+static int cc_config(void *arg, json_t *cfg, struct tn_err *err)
+{
+	struct collect_cfg *cc = arg;
+
+	(void)err;
+	if (cc->cfg)
+		json_object_update(cc->cfg, cfg);
+	return 0;
+}
+
+/* The refs, sources and config() of a free-standing text, into n and cfg. */
+static int collect_text(const struct tf_project *p, const char *file, const char *text, json_t *cfg,
+			struct tf_node *n, struct tn_err *err)
+{
+	struct collect_cfg cc = { { (struct tf_project *)p, n, err }, cfg };
+	struct tmpl_env env = { &cc, NULL, 0, c_ref, c_source, c_var, cc_config };
+	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	rc = tmpl_collect(&env, file, text, &out, err);
+	tn_buf_release(&out);
+	return rc;
+}
+
 int tf_text_deps(const struct tf_project *p, const char *file, const char *text, char *mark, char ***sources,
 		 size_t *nsources, struct tn_err *err)
 {
 	struct tf_node n;
-	struct collect c = { (struct tf_project *)p, &n, err };
-	struct tmpl_env env = { &c, NULL, 0, c_ref, c_source, c_var, NULL };
-	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
+	int rc = collect_text(p, file, text, NULL, &n, err);
 	size_t k;
-	int rc;
 
-	memset(&n, 0, sizeof(n));
-	rc = tmpl_collect(&env, file, text, &out, err);
 	for (k = 0; k < n.ndeps; k++)
 		mark[n.deps[k]] = 1;
 	*sources = n.sources;
 	*nsources = n.nsources;
 	tn_free(n.deps);
-	tn_buf_release(&out);
 	return rc;
-}
-
-struct collect_cfg {
-	struct collect c;   /* first: the collect callbacks take it */
-	json_t *cfg;
-};
-
-static int cc_config(void *arg, json_t *cfg, struct tn_err *err)
-{
-	(void)err;
-	json_object_update(((struct collect_cfg *)arg)->cfg, cfg);
-	return 0;
 }
 
 int tf_text_config(const struct tf_project *p, const char *file, const char *text, json_t *cfg,
 		   struct tn_err *err)
 {
 	struct tf_node n;
-	struct collect_cfg cc = { { (struct tf_project *)p, &n, err }, cfg };
-	struct tmpl_env env = { &cc, NULL, 0, c_ref, c_source, c_var, cc_config };
-	struct tn_buf out = TN_BUF_INIT(TN_BUF_NOMAX);
+	int rc = collect_text(p, file, text, cfg, &n, err);
 	size_t k;
-	int rc;
 
-	memset(&n, 0, sizeof(n));
-	rc = tmpl_collect(&env, file, text, &out, err);
 	for (k = 0; k < n.nsources; k++)
 		tn_free(n.sources[k]);
 	tn_free(n.sources);
 	tn_free(n.deps);
-	tn_buf_release(&out);
 	return rc;
 }
 
