@@ -438,6 +438,12 @@ int64_t session_last_commit(const struct session *s)
 	return s->last_commit;
 }
 
+void session_set_gate(struct session *s, session_gate_fn *fn, void *arg)
+{
+	s->gate = fn;
+	s->gate_arg = arg;
+}
+
 void session_set_commit_info(struct session *s, const char *author, const char *message,
 			     const char *extra)
 {
@@ -1349,7 +1355,9 @@ static int autocommit_once(struct session *s, struct sql_stmt *st, int64_t *rows
 	int rc;
 
 	ddl_stage(s, st);   /* the slow part of a CREATE TABLE AS, before the lock */
-	rc = sess_write_begin(s, err);
+	rc = s->gate ? s->gate(s->gate_arg, err) : 0;
+	if (!rc)
+		rc = sess_write_begin(s, err);
 	if (!rc)
 		rc = run_write(s, st, rows, err);
 	ddl_unstage(s);
@@ -1448,7 +1456,9 @@ static int write_stmt(struct session *s, struct sql_stmt *st, struct duck_result
 		return autocommit(s, st, res, err);
 	if (!s->wtxn)
 		ddl_stage(s, st);   /* the slow part of a CREATE TABLE AS, before the lock */
-	rc = write_begin_retry(s, err);
+	rc = !s->wtxn && s->gate ? s->gate(s->gate_arg, err) : 0;
+	if (!rc)
+		rc = write_begin_retry(s, err);
 	if (rc) {
 		ddl_unstage(s);
 		return rc;

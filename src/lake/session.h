@@ -33,6 +33,14 @@ int session_exec(struct session *s, const char *sql, struct duck_result **res, s
  * transaction, or else to the next statement that commits, and are then
  * forgotten. Strings are copied.
  */
+/* A gate before a transaction's first wait for the catalog's write lock:
+ * called after a CREATE TABLE ... AS has written its data file (the slow
+ * part) and before anything is committed; nonzero holds the statement back
+ * (it fails with `err` and leaves nothing). NULL removes it. For callers
+ * that start work early and decide later whether it may land. */
+typedef int session_gate_fn(void *arg, struct tn_err *err);
+void session_set_gate(struct session *s, session_gate_fn *fn, void *arg);
+
 void session_set_commit_info(struct session *s, const char *author, const char *message,
 			     const char *extra);
 

@@ -50,6 +50,8 @@ struct session {
 	int64_t inline_limit;   /* data_inlining_row_limit */
 	char *author, *message, *extra; /* for the next commit */
 	struct sess_retry *retry; /* automatic retry state (session.c) */
+	session_gate_fn *gate;    /* session_set_gate */
+	void *gate_arg;
 	char **inl_known;       /* inlined-data tables known to exist */
 	size_t ninl_known, ainl_known;    /* the running query has no side effects */
 };

@@ -24,7 +24,9 @@
 
 #define SAMPLE_ROWS 5
 
-enum state { ST_WAIT, ST_RUNNING, ST_OK, ST_BAD };
+/* ST_BUILT: committed, its tests running: a table model that reads it may
+ * start and compute meanwhile, but commits only once they pass (gate). */
+enum state { ST_WAIT, ST_RUNNING, ST_BUILT, ST_OK, ST_BAD };
 
 struct sched {
 	struct lake *lk;
@@ -1022,6 +1024,54 @@ static void write_results(const struct tf_project *p, const struct tf_results *r
 	tn_free(path);
 }
 
+/* Whether node i may start while the tests of what it reads still run: a
+ * table model, built from scratch by one CREATE TABLE AS whose data file
+ * is written before the commit, which the gate holds back. */
+static int early_ok(const struct sched *s, size_t i)
+{
+	const struct tf_node *n = &s->p->n[i];
+
+	return (s->o->steps & TF_STEP_MODEL) && (s->o->steps & TF_STEP_TEST) && n->kind == TF_MODEL &&
+	       n->mat == TF_TABLE;
+}
+
+struct gate {
+	struct sched *s;
+	size_t i;
+	int held;        /* an upstream test failed: the node was held back */
+};
+
+/* session_gate_fn: before node i's commit, wait until every node it reads
+ * has passed its tests; fail when one did not. */
+static int gate_wait(void *arg, struct tn_err *err)
+{
+	struct gate *g = arg;
+	struct sched *s = g->s;
+	const struct tf_node *n = &s->p->n[g->i];
+	size_t d;
+	int waiting, bad;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		waiting = bad = 0;
+		for (d = 0; d < n->ndeps; d++) {
+			size_t j = n->deps[d];
+			if (!s->picked[j])
+				continue;
+			bad |= s->st[j] == ST_BAD;
+			waiting |= s->st[j] == ST_BUILT;
+		}
+		if (bad || !waiting)
+			break;
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!bad)
+		return 0;
+	g->held = 1;
+	return tn_err_set(err, TN_EINVAL, "an upstream node failed");
+}
+
 /* Caller holds the lock: a picked node whose picked dependencies are all
  * done, the one with the longest path ahead of it (priorities); nodes
  * under a failure are marked skipped on the way. */
@@ -1041,7 +1091,7 @@ static size_t next_ready(struct sched *s)
 				continue;
 			if (s->st[j] == ST_BAD)
 				bad = 1;
-			else if (s->st[j] != ST_OK)
+			else if (s->st[j] != ST_OK && !(s->st[j] == ST_BUILT && early_ok(s, i)))
 				ready = 0;
 		}
 		if (bad) {
@@ -1066,6 +1116,7 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 	int64_t rows = -1, snap = -1;
 	unsigned step = n->kind == TF_SEED ? TF_STEP_SEED : n->kind == TF_SNAPSHOT ? TF_STEP_SNAPSHOT : TF_STEP_MODEL;
 	int rc = 0, want = (s->o->steps & step) != 0;
+	struct gate g = { s, i, 0 };
 	int bad;
 
 	if (want && n->kind == TF_SNAPSHOT) {
@@ -1073,13 +1124,24 @@ static void work_on(struct sched *s, struct session *ss, size_t i)
 		if (!rc)
 			snap = session_last_commit(ss);
 	} else if (want && !(n->kind == TF_MODEL && n->mat == TF_EPHEMERAL)) {
+		/* started early? its commit waits for the tests upstream */
+		if (early_ok(s, i))
+			session_set_gate(ss, gate_wait, &g);
 		rc = build_node(ss, s, i, &rows, &snap, &err);
+		session_set_gate(ss, NULL, NULL);
 	}
 	pthread_mutex_lock(&s->mu);
-	if (want)
+	if (want && g.held)
+		add_result(s, n->name, tf_kind_name(n->kind), "skipped", -1, 0, -1, "an upstream node failed");
+	else if (want)
 		add_result(s, n->name, tf_kind_name(n->kind), rc ? "error" : "success", rows,
 			   tn_mono() - t0, snap, rc ? err.msg : n->mat == TF_EPHEMERAL && n->kind == TF_MODEL ?
 			   "ephemeral: inlined into its dependents" : NULL);
+	/* built: readers may start while its tests run (gate_wait) */
+	if (!rc && want && (s->o->steps & TF_STEP_TEST)) {
+		s->st[i] = ST_BUILT;
+		pthread_cond_broadcast(&s->cv);
+	}
 	pthread_mutex_unlock(&s->mu);
 	bad = rc != 0;
 	/* A failing test stops what a build would make from the model; `tarn

@@ -93,4 +93,29 @@ EOF
 	expect_err_has "models/cust_hist.sql" && expect_err_has "snapshots/cust_hist.sql" &&
 	rm "$proj/models/cust_hist.sql"
 EOF_
+test_ok 'a reader started while a failing test ran is held back: skipped, nothing committed, no file left' <<'EOF_'
+	put models/gold/slow_reader.sql <<'EOF' &&
+SELECT s.id, count(*) AS n FROM {{ ref('stg_cust') }} s, range(20000) r GROUP BY s.id
+EOF
+	put models/silver/schema.yml <<'EOF' &&
+version: 2
+models:
+  - name: stg_cust
+    columns:
+      - name: city
+        tests: [{accepted_values: {values: ['nowhere'], where: "id IN (SELECT r % 7 FROM range(3000000) t(r) WHERE md5(CAST(r AS VARCHAR)) > '0')"}}]
+EOF
+	before=$(q "SELECT count(*) FROM tarn_snapshots()") &&
+	cd "$proj" && TARN_TRACE_SQL=1 tarn 1 build --threads 4 --select stg_cust+ --format csv &&
+	grep -q 'COPY (SELECT s.id, count' "$tmp/err" &&
+	expect_out_has "accepted_values_stg_cust_city,test,fail" &&
+	expect_out_has "slow_reader,model,skipped" && expect_out_has "moves,model,skipped" &&
+	[ "$(q "SELECT count(*) FROM tarn_tables() WHERE table_name = 'slow_reader'")" = 0 ] &&
+	[ "$(q "SELECT count(*) FROM tarn_snapshots() WHERE commit_message LIKE '% slow_reader'")" = 0 ] &&
+	{ [ ! -d "$lake/data/gold/slow_reader" ] || [ -z "$(ls -A "$lake/data/gold/slow_reader")" ]; } &&
+	rm "$proj/models/silver/schema.yml" && tarn 0 build --select stg_cust+ --format csv &&
+	expect_out_has "slow_reader,model,success" &&
+	[ "$(q "SELECT count(*) FROM gold.slow_reader")" -gt 0 ]
+EOF_
+
 test_done
