@@ -46,9 +46,11 @@ const char cli_usage_run[] =
 const char cli_usage_build[] =
 	"usage: tarn build [--select SEL] [--threads N] [--full-refresh] [--project DIR]\n"
 	"\n"
-	"Seeds, models and tests in graph order: each model's tests run right\n"
-	"after it builds, and a failing test skips the model's descendants.\n"
-	"Singular tests (tests/*.sql) run at the end.\n"
+	"Seeds, snapshots, models and tests in graph order: each model's tests run\n"
+	"right after it builds, and a failing test skips the model's descendants\n"
+	"(a table model may start meanwhile; it commits only once they pass).\n"
+	"Relationships and singular tests (tests/*.sql) run at the end. Writes\n"
+	"target/run_results.json, as dbt does.\n"
 	"\n" RUN_OPTS PROJECT_OPTS;
 
 const char cli_usage_test[] =

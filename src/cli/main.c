@@ -90,7 +90,7 @@ static const struct cli_cmd commands[] = {
 	  cli_usage_tools },
 	{ "run", cli_cmd_run, CLI_NEEDS_SESSION, "build the project's models, each one snapshot",
 	  cli_usage_run },
-	{ "build", cli_cmd_build, CLI_NEEDS_SESSION, "seeds, models and tests in graph order", cli_usage_build },
+	{ "build", cli_cmd_build, CLI_NEEDS_SESSION, "seeds, snapshots, models and tests in graph order", cli_usage_build },
 	{ "test", cli_cmd_test, CLI_NEEDS_SESSION, "run the project's data tests", cli_usage_test },
 	{ "seed", cli_cmd_seed, CLI_NEEDS_SESSION, "load the project's seeds/*.csv as tables", cli_usage_seed },
 	{ "transform", cli_cmd_transform, CLI_NEEDS_SESSION, "build the models downstream of a raw dataset",
