@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	}
 	w = strtol(argv[3], NULL, 10);
 	n = strtol(argv[4], NULL, 10);
-	if (n <= 0 || lake_open(&lk, argv[1], &err) || session_open(&s, lk, &err)) {
+	if (n <= 0 || lake_open_warm(&lk, argv[1], &err) || session_open(&s, lk, &err)) {
 		fprintf(stderr, "tarn_commits: %s\n", err.msg[0] ? err.msg : "bad N");
 		return 1;
 	}

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		struct session *s = NULL;
 		struct duck_result *res = NULL;
 		double a = tn_mono(), b, c;
-		if (lake_open(&lk, argv[1], &err) || session_open(&s, lk, &err)) {
+		if (lake_open_warm(&lk, argv[1], &err) || session_open(&s, lk, &err)) {
 			fprintf(stderr, "tarn_plan: %s\n", err.msg);
 			return 1;
 		}

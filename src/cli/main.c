@@ -291,7 +291,8 @@ static int open_needs(struct cli *c, struct tn_err *err)
 	int rc = 0;
 
 	if (flags & (CLI_NEEDS_LAKE | CLI_NEEDS_SESSION))
-		rc = lake_open(&c->lake, c->lake_dir, err);
+		rc = (flags & CLI_NEEDS_SESSION) ? lake_open_warm(&c->lake, c->lake_dir, err) :
+			lake_open(&c->lake, c->lake_dir, err);
 	if (!rc && (flags & CLI_NEEDS_SESSION))
 		rc = session_open(&c->session, c->lake, err);
 	return rc;

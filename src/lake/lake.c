@@ -373,7 +373,19 @@ struct duck *lake_take_duck(struct lake *lk)
 	return d;
 }
 
+static int open_lake(struct lake **out, const char *dir, int warm, struct tn_err *err);
+
 int lake_open(struct lake **out, const char *dir, struct tn_err *err)
+{
+	return open_lake(out, dir, 0, err);
+}
+
+int lake_open_warm(struct lake **out, const char *dir, struct tn_err *err)
+{
+	return open_lake(out, dir, 1, err);
+}
+
+static int open_lake(struct lake **out, const char *dir, int warm, struct tn_err *err)
 {
 	struct lake *lk = tn_calloc(1, sizeof(*lk));
 	struct catalog *cat = NULL;
@@ -403,7 +415,7 @@ int lake_open(struct lake **out, const char *dir, struct tn_err *err)
 		goto fail;
 	}
 	/* DuckDB takes milliseconds to start: on another core meanwhile. */
-	if (!pthread_create(&lk->duck_thread, NULL, open_duck, lk))
+	if (warm && !pthread_create(&lk->duck_thread, NULL, open_duck, lk))
 		lk->duck_state = 1;
 	rc = catalog_open(&cat, lk->catalog_path, 0, err);
 	if (!rc)

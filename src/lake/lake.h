@@ -29,6 +29,10 @@ struct lake_init_opts {
 int lake_init(const char *dir, const struct lake_init_opts *opts, struct tn_err *err);
 /* Open the lake in `dir`; TN_ENOTFOUND if there is none. */
 int lake_open(struct lake **out, const char *dir, struct tn_err *err);
+/* lake_open for a caller that opens a session next: DuckDB starts on
+ * another thread meanwhile, and the first session takes it and the
+ * catalog connection (a few milliseconds saved; wasted without a session). */
+int lake_open_warm(struct lake **out, const char *dir, struct tn_err *err);
 /* Close the connection lake_open kept for the first session: before
  * anything replaces the catalog (restore, migrate). */
 void lake_release_catalog(struct lake *lk);

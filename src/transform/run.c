@@ -1184,7 +1184,7 @@ static void *worker(void *arg)
 	struct session *ss = wa->first ? s->o->session : NULL;
 	struct tn_err err = TN_ERR_INIT;
 
-	if (!ss && (lake_open(&lk, lake_dir(s->lk), &err) || session_open(&ss, lk, &err))) {
+	if (!ss && (lake_open_warm(&lk, lake_dir(s->lk), &err) || session_open(&ss, lk, &err))) {
 		pthread_mutex_lock(&s->mu);
 		if (!s->have_fatal) {
 			s->fatal = err;
