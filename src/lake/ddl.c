@@ -500,6 +500,26 @@ static void type_ids(const struct duck_type *t, const char *name, int64_t *next,
 	tn_buf_addc(b, '}');
 }
 
+/* The query of a CREATE TABLE AS as it runs: only the tables it reads get
+ * their views built; AT clauses and pruning rewritten. With g, the tables
+ * it reads are noted there. */
+static int ctas_query(struct session *s, struct sql_stmt *st, struct ddl_staged *g, char **query,
+		      struct tn_err *err)
+{
+	int rc = g ? sess_mirror_reads(s, st->body, &g->reads, &g->nreads, &g->reads_all, err) :
+		sess_mirror_for_select(s, st->body, err);
+
+	tn_free(*query);
+	*query = NULL;
+	if (!rc)
+		rc = intro_prepare(s, st->body, err);
+	if (!rc)
+		rc = tt_rewrite(s, st->body, query, err);
+	if (!rc && !*query)
+		*query = tn_strdup(st->body);
+	return rc;
+}
+
 static int stage(struct session *s, struct sql_stmt *st, struct ddl_staged *g, struct tn_err *err)
 {
 	struct tn_buf f = TN_BUF_INIT(TN_BUF_NOMAX);
@@ -513,17 +533,11 @@ static int stage(struct session *s, struct sql_stmt *st, struct ddl_staged *g, s
 	if (!rc && !sdir)
 		rc = TN_ENOTFOUND;   /* the schema comes later in the transaction */
 	if (!rc)
-		rc = sess_mirror_for_select(s, st->body, err);
+		rc = ctas_query(s, st, g, &query, err);
 	if (!rc)
-		rc = intro_prepare(s, st->body, err);
-	if (!rc)
-		rc = tt_rewrite(s, st->body, &query, err);
-	if (!rc)
-		rc = query_coldefs(s, query ? query : st->body, &g->defs, &g->ndefs, err);
+		rc = query_coldefs(s, query, &g->defs, &g->ndefs, err);
 	if (!rc && g->ndefs == 0)
 		rc = TN_EINVAL;
-	if (!rc)
-		rc = sess_query_reads(s, st->body, &g->reads, &g->nreads, &g->reads_all, err);
 	if (!rc) {
 		tn_uuid7(g->uuid);
 		tpath = object_path(g->name, g->uuid);
@@ -536,7 +550,7 @@ static int stage(struct session *s, struct sql_stmt *st, struct ddl_staged *g, s
 		g->field_ids = tn_buf_detach(&f, NULL);
 		for (i = 0; i < g->ndefs; i++)
 			write_wide_int(&f, g->defs[i].type->lake, g->defs[i].name);
-		rc = write_stage(s, g->dir, g->field_ids, f.buf, query ? query : st->body, &g->w, err);
+		rc = write_stage(s, g->dir, g->field_ids, f.buf, query, &g->w, err);
 	}
 	tn_buf_release(&f);
 	tn_free(sdir);
@@ -586,23 +600,6 @@ static struct ddl_staged *take_staged(struct session *s, struct sql_stmt *st, in
 	return NULL;
 }
 
-/* The query of a CREATE TABLE AS as it runs: only the tables it reads get
- * their views built; AT clauses and pruning rewritten. */
-static int ctas_query(struct session *s, struct sql_stmt *st, char **query, struct tn_err *err)
-{
-	int rc = sess_mirror_for_select(s, st->body, err);
-
-	tn_free(*query);
-	*query = NULL;
-	if (!rc)
-		rc = intro_prepare(s, st->body, err);
-	if (!rc)
-		rc = tt_rewrite(s, st->body, query, err);
-	if (!rc && !*query)
-		*query = tn_strdup(st->body);
-	return rc;
-}
-
 static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_out, struct tn_err *err)
 {
 	struct ddl_staged *g = NULL;
@@ -625,7 +622,7 @@ static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_ou
 		g->defs = NULL;
 		g->ndefs = 0;
 	} else if (st->kind == SQL_CREATE_TABLE_AS) {
-		rc = ctas_query(s, st, &query, err);
+		rc = ctas_query(s, st, NULL, &query, err);
 		if (!rc)
 			rc = query_coldefs(s, query, &defs, &n, err);
 	} else {
@@ -664,7 +661,7 @@ static int create_table(struct session *s, struct sql_stmt *st, int64_t *rows_ou
 				/* the table came out otherwise: compute it here after all */
 				staged_free(s, g);
 				g = NULL;
-				rc = ctas_query(s, st, &query, err);
+				rc = ctas_query(s, st, NULL, &query, err);
 			}
 		}
 		if (!rc && !g)

@@ -128,6 +128,19 @@ static void build_tree(struct lk_column *all, size_t nall, int64_t parent, struc
 		build_tree(all, nall, (*out)[i].id, &(*out)[i].child, &(*out)[i].nchild);
 }
 
+/* The rows all[0..n) as a column tree in *cols (when cols is not NULL);
+ * whatever is not moved into it (orphans, or all of them) is freed. */
+static void columns_tree(struct lk_column *all, size_t n, struct lk_column **cols, size_t *ncols)
+{
+	size_t i;
+
+	if (cols)
+		build_tree(all, n, 0, cols, ncols);
+	for (i = 0; i < n; i++)
+		if (all[i].name)
+			column_release(&all[i]);
+}
+
 #define COLUMN_COLS \
 	"column_id, column_order, column_name, column_type, initial_default, default_value, nulls_allowed, " \
 	"parent_column, begin_snapshot"
@@ -154,7 +167,7 @@ int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_col
 {
 	struct catalog_stmt *st;
 	struct lk_column *all = NULL;
-	size_t nall = 0, alloc = 0, i;
+	size_t nall = 0, alloc = 0;
 	int rc;
 
 	*cols = NULL;
@@ -170,18 +183,8 @@ int meta_columns(struct catalog *cat, int64_t table_id, int64_t n, struct lk_col
 		read_column(st, 0, &all[nall++]);
 	}
 	catalog_finalize(st);
-	if (rc == 0)
-		build_tree(all, nall, 0, cols, ncols);
-	/* Whatever was not moved into the tree (orphans on error) is freed here. */
-	for (i = 0; i < nall; i++)
-		if (all[i].name)
-			column_release(&all[i]);
+	columns_tree(all, nall, rc == 0 ? cols : NULL, ncols);
 	tn_free(all);
-	if (rc == 0)
-		return 0;
-	meta_columns_free(*cols, *ncols);
-	*cols = NULL;
-	*ncols = 0;
 	return rc;
 }
 
@@ -334,16 +337,12 @@ static struct lk_table *table_with_id(struct lk_table **t, size_t n, int64_t id)
 	return lo < n && t[lo]->id == id ? t[lo] : NULL;
 }
 
-/* Give table t (may be NULL) the columns gathered in all[0..n). */
-static void attach_columns(struct lk_table *t, struct lk_column *all, size_t n)
+/* Give the table with this id (if it is among t) the columns all[0..n). */
+static void give_columns(struct lk_table **t, size_t nt, int64_t id, struct lk_column *all, size_t n)
 {
-	size_t i;
+	struct lk_table *x = table_with_id(t, nt, id);
 
-	if (t)
-		build_tree(all, n, 0, &t->cols, &t->ncols);
-	for (i = 0; i < n; i++)
-		if (all[i].name)
-			column_release(&all[i]);
+	columns_tree(all, n, x ? &x->cols : NULL, x ? &x->ncols : NULL);
 }
 
 int meta_tables_at(struct lake *lk, struct catalog *cat, int64_t n, struct lk_table ***out, size_t *nout,
@@ -377,7 +376,7 @@ int meta_tables_at(struct lake *lk, struct catalog *cat, int64_t n, struct lk_ta
 		while ((rc = catalog_step(st, err)) == 1) {
 			int64_t id = catalog_col_int(st, 0);
 			if (id != cur && nall) {
-				attach_columns(table_with_id(t, nt, cur), all, nall);
+				give_columns(t, nt, cur, all, nall);
 				nall = 0;
 			}
 			cur = id;
@@ -386,7 +385,7 @@ int meta_tables_at(struct lake *lk, struct catalog *cat, int64_t n, struct lk_ta
 		}
 		catalog_finalize(st);
 		if (nall)
-			attach_columns(table_with_id(t, nt, cur), all, nall);
+			give_columns(t, nt, cur, all, nall);
 	}
 	tn_free(all);
 	if (rc < 0) {

@@ -883,42 +883,6 @@ static int changed_tables(struct session *s, int64_t from, int64_t to, struct ch
 	return rc < 0 ? rc : 0;
 }
 
-struct reads {
-	struct session *s;
-	int64_t *ids;
-	size_t n, alloc;
-	int all;
-};
-
-static int read_ref(void *arg, const char *schema, const char *name)
-{
-	struct reads *r = arg;
-	size_t i;
-	int found = 0;
-
-	for (i = 0; i < r->s->nlazy; i++) {
-		if (!tn_strieq(r->s->lazy[i].name, name) || (schema && !tn_strieq(r->s->lazy[i].schema, schema)))
-			continue;
-		found = 1;
-		TN_GROW(r->ids, r->alloc, r->n + 1);
-		r->ids[r->n++] = r->s->lazy[i].id;
-	}
-	if (!found)
-		r->all = 1;
-	return 0;
-}
-
-int sess_query_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err)
-{
-	struct reads r = { s, NULL, 0, 0, 0 };
-	int known = 0, rc = tt_table_refs(s, sql, read_ref, &r, &known, err);
-
-	*ids = r.ids;
-	*n = r.n;
-	*all = r.all || !known;
-	return rc;
-}
-
 int sess_reads_changed(struct session *s, int64_t from, int64_t to, const int64_t *ids, size_t n, int all,
 		       int *changed, struct tn_err *err)
 {
@@ -1092,6 +1056,8 @@ int sess_refresh_mirror(struct session *s, struct tn_err *err)
 struct need {
 	struct session *s;
 	int unknown;          /* a reference to something not a lake table */
+	int64_t *ids;         /* the lake tables referenced (sess_mirror_reads) */
+	size_t n, alloc;
 	struct tn_err *err;
 };
 
@@ -1108,6 +1074,8 @@ static int need_ref(void *arg, const char *schema, const char *name)
 		if (!tn_strieq(s->lazy[i].name, name) || (schema && !tn_strieq(s->lazy[i].schema, schema)))
 			continue;
 		found = 1;
+		TN_GROW(nd->ids, nd->alloc, nd->n + 1);
+		nd->ids[nd->n++] = s->lazy[i].id;
 		if (!s->lazy[i].built)
 			rc = mirror_build(s, i, nd->err);
 	}
@@ -1116,22 +1084,47 @@ static int need_ref(void *arg, const char *schema, const char *name)
 	return rc;
 }
 
-int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err)
+/* reads: also when every view is built, learn what the query reads. */
+static int mirror_for(struct session *s, const char *sql, struct need *nd, int reads)
 {
-	struct need nd = { s, 0, err };
 	size_t i;
-	int rc = refresh(s, 1, err), known = 0;
+	int rc = refresh(s, 1, nd->err), known = 0;
 
 	for (i = 0; !rc && i < s->nlazy && s->lazy[i].built; i++)
 		;
-	if (rc || i == s->nlazy)
+	if (rc || (i == s->nlazy && !reads))
 		return rc;   /* nothing left to build */
 	if (s->query_is_select)
-		rc = tt_table_refs(s, sql, need_ref, &nd, &known, err);
+		rc = tt_table_refs(s, sql, need_ref, nd, &known, nd->err);
 	/* A lake view, a temp view, a statement DuckDB will not show us: any
 	 * table may be read. */
-	if (!rc && (!known || nd.unknown))
-		rc = mirror_build(s, s->nlazy, err);
+	if (!known)
+		nd->unknown = 1;
+	if (!rc && nd->unknown)
+		rc = mirror_build(s, s->nlazy, nd->err);
+	return rc;
+}
+
+int sess_mirror_for(struct session *s, const char *sql, struct tn_err *err)
+{
+	struct need nd = { s, 0, NULL, 0, 0, err };
+	int rc = mirror_for(s, sql, &nd, 0);
+
+	tn_free(nd.ids);
+	return rc;
+}
+
+int sess_mirror_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err)
+{
+	struct need nd = { s, 0, NULL, 0, 0, err };
+	int was = s->query_is_select, rc;
+
+	s->query_is_select = 1;
+	rc = mirror_for(s, sql, &nd, 1);
+	s->query_is_select = was;
+	*ids = nd.ids;
+	*n = nd.n;
+	*all = nd.unknown;
 	return rc;
 }
 

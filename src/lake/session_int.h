@@ -80,9 +80,9 @@ int sess_count_result(struct session *s, int64_t n, struct duck_result **res, st
 int sess_table(struct session *s, const struct sql_name *nm, struct lk_table **t, int files,
 	       struct tn_err *err);
 
-/* The lake tables (ids) a query reads, by name through the session's
- * views; *all = 1 when it may read others too (views, unknown names). */
-int sess_query_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err);
+/* sess_mirror_for_select, telling the lake tables (ids, owned) the query
+ * reads; *all = 1 when it may read others too (views, unknown names). */
+int sess_mirror_reads(struct session *s, const char *sql, int64_t **ids, size_t *n, int *all, struct tn_err *err);
 /* Whether commits from..to changed (data, columns, dropped) any of the
  * tables ids; with `all`, whether anything was committed at all. */
 int sess_reads_changed(struct session *s, int64_t from, int64_t to, const int64_t *ids, size_t n, int all,

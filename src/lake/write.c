@@ -137,36 +137,32 @@ static char *stat_expr(const struct lk_column *c, const char *agg, const char *f
 static void stats_query(const struct leaf *leaves, size_t n, const char *path, struct tn_buf *q)
 {
 	static const char *const agg[2] = { "min", "max" }, *const field[2] = { "stats_min_value", "stats_max_value" };
-	size_t i, j, k;
+	char **e = tn_calloc(n ? n : 1, sizeof(char *));
+	size_t i, j;
 	int m;
 
 	tn_buf_adds(q, "SELECT column_id");
 	for (m = 0; m < 2; m++) {
-		char **seen = tn_calloc(n ? n : 1, sizeof(char *));
+		for (i = 0; i < n; i++)
+			e[i] = stat_expr(leaves[i].col, agg[m], field[m]);
 		tn_buf_adds(q, ", CASE");
 		for (i = 0; i < n; i++) {
-			char *e = stat_expr(leaves[i].col, agg[m], field[m]);
-			for (k = 0; k < i && !(seen[k] && !strcmp(seen[k], e)); k++)
-				;
-			if (k < i) {
-				tn_free(e);   /* its kind is in an earlier WHEN */
-				continue;
-			}
-			seen[i] = e;
-			tn_buf_adds(q, " WHEN column_id IN (");
-			for (j = i, k = 0; j < n; j++) {
-				char *f = stat_expr(leaves[j].col, agg[m], field[m]);
-				if (!strcmp(f, e))
-					tn_buf_addf(q, "%s%zu", k++ ? ", " : "", j);
-				tn_free(f);
-			}
-			tn_buf_addf(q, ") THEN %s", e);
+			if (!e[i])
+				continue;   /* its kind is in an earlier WHEN */
+			tn_buf_addf(q, " WHEN column_id IN (%zu", i);
+			for (j = i + 1; j < n; j++)
+				if (e[j] && !strcmp(e[j], e[i])) {
+					tn_buf_addf(q, ", %zu", j);
+					tn_free(e[j]);
+					e[j] = NULL;
+				}
+			tn_buf_addf(q, ") THEN %s", e[i]);
+			tn_free(e[i]);
+			e[i] = NULL;
 		}
 		tn_buf_adds(q, " END");
-		for (i = 0; i < n; i++)
-			tn_free(seen[i]);
-		tn_free(seen);
 	}
+	tn_free(e);
 	tn_buf_adds(q, ", sum(stats_null_count), sum(num_values), sum(total_compressed_size) FROM parquet_metadata(");
 	tn_buf_add_sqlstr(q, path);
 	tn_buf_adds(q, ") GROUP BY column_id");

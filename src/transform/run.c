@@ -705,26 +705,18 @@ static int run_tests(struct sched *s, struct session *ss, const struct test *t, 
 	struct duck_result *r = NULL;
 	double t0 = tn_mono(), each;
 	size_t k;
-	int bad = 0;
+	int bad = 0, batched = 0;
 
-	if (nt < 2) {
+	if (nt >= 2) {
+		tn_buf_adds(&q, "SELECT ");
 		for (k = 0; k < nt; k++)
-			bad |= run_test(s, ss, &t[k]);
-		return bad;
+			tn_buf_addf(&q, "%s(SELECT count(*) FROM (%s\n) AS __tarn_test)", k ? ", " : "", t[k].sql);
+		batched = !session_exec(ss, q.buf, &r, &err) && duck_result_nrows(r) == 1 &&
+			  duck_result_ncols(r) == nt;
 	}
-	tn_buf_adds(&q, "SELECT ");
+	each = (tn_mono() - t0) / (double)(nt ? nt : 1);   /* an equal share of the batch */
 	for (k = 0; k < nt; k++)
-		tn_buf_addf(&q, "%s(SELECT count(*) FROM (%s\n) AS __tarn_test)", k ? ", " : "", t[k].sql);
-	if (session_exec(ss, q.buf, &r, &err) || duck_result_nrows(r) != 1 || duck_result_ncols(r) != nt) {
-		duck_result_free(r);
-		tn_buf_release(&q);
-		for (k = 0; k < nt; k++)
-			bad |= run_test(s, ss, &t[k]);
-		return bad;
-	}
-	each = (tn_mono() - t0) / (double)nt;
-	for (k = 0; k < nt; k++)
-		bad |= judge(s, ss, &t[k], 0, duck_result_int(r, k, 0), &err, each);
+		bad |= batched ? judge(s, ss, &t[k], 0, duck_result_int(r, k, 0), &err, each) : run_test(s, ss, &t[k]);
 	duck_result_free(r);
 	tn_buf_release(&q);
 	return bad;
@@ -791,30 +783,41 @@ static int singular_selected(const struct tf_project *p, const char *select, con
 	return yes;
 }
 
+/* Singular test `file` (relative to the project): its name (the file's,
+ * without .sql) and text; *selected = whether `select` picks it. */
+static int singular_read(const struct tf_project *p, const char *select, const char *picked, const char *file,
+			 char **name, char **text, int *selected, struct tn_err *err)
+{
+	char *path = tn_xprintf("%s/%s", p->root, file);
+	const char *base = strrchr(file, '/');
+	size_t len;
+	int rc = tn_fs_read_all(path, text, &len, err);
+
+	*name = tn_strdup(base ? base + 1 : file);
+	if (strrchr(*name, '.'))
+		*strrchr(*name, '.') = '\0';
+	*selected = rc || singular_selected(p, select, picked, file, *text);
+	tn_free(path);
+	return rc;
+}
+
 static void singular_test(struct sched *s, struct session *ss, const char *file)
 {
-	char *path = tn_xprintf("%s/%s", s->p->root, file), *text = NULL, *sql = NULL;
-	const char *base = strrchr(file, '/');
+	char *text = NULL, *sql = NULL, *name = NULL;
 	struct tn_err err = TN_ERR_INIT;
-	size_t len;
 	struct test t;
 	json_t *cfg = json_object();
-	char *name = tn_strdup(base ? base + 1 : file);
+	int selected;
 
 	memset(&t, 0, sizeof(t));
 	t.error_if = t.warn_if = cond_default;
-	if (strrchr(name, '.'))
-		*strrchr(name, '.') = '\0';
-	if (tn_fs_read_all(path, &text, &len, &err) == 0 && !singular_selected(s->p, s->o->select, s->picked, file, text))
+	if (!singular_read(s->p, s->o->select, s->picked, file, &name, &text, &selected, &err) && !selected)
 		goto out;
 	/* config(severity=..., error_if=..., warn_if=...) as in dbt */
-	if (!err.code && !tf_text_config(s->p, file, text, cfg, &err)) {
-		char *what = tn_xprintf("%s", file);
-		test_config(what, json_string_value(json_object_get(cfg, "severity")),
+	if (!err.code && !tf_text_config(s->p, file, text, cfg, &err))
+		test_config(file, json_string_value(json_object_get(cfg, "severity")),
 			    json_string_value(json_object_get(cfg, "error_if")),
 			    json_string_value(json_object_get(cfg, "warn_if")), &t, &err);
-		tn_free(what);
-	}
 	if (err.code || tf_render_text(s->p, file, text, &sql, &err)) {
 		pthread_mutex_lock(&s->mu);
 		add_result(s, name, "test", "error", -1, 0, -1, err.msg);
@@ -829,7 +832,6 @@ out:
 	tn_free(name);
 	tn_free(sql);
 	tn_free(text);
-	tn_free(path);
 }
 
 
@@ -1454,22 +1456,16 @@ int tf_tests_each(const struct tf_project *p, const char *select, tf_test_fn *fn
 		free_tests(t, nt);
 	}
 	for (k = 0; !rc && k < p->ntests; k++) {
-		char *path = tn_xprintf("%s/%s", p->root, p->tests[k]), *text = NULL, *sql = NULL;
-		const char *base = strrchr(p->tests[k], '/');
-		char *name = tn_strdup(base ? base + 1 : p->tests[k]);
-		size_t len;
-		if (strrchr(name, '.'))
-			*strrchr(name, '.') = '\0';
-		rc = tn_fs_read_all(path, &text, &len, err);
-		if (!rc && singular_selected(p, select, picked, p->tests[k], text)) {
+		char *text = NULL, *sql = NULL, *name = NULL;
+		int selected;
+		rc = singular_read(p, select, picked, p->tests[k], &name, &text, &selected, err);
+		if (!rc && selected)
 			rc = tf_render_text(p, p->tests[k], text, &sql, err);
-			if (!rc)
-				rc = fn(arg, name, sql);
-		}
+		if (!rc && selected)
+			rc = fn(arg, name, sql);
 		tn_free(sql);
 		tn_free(text);
 		tn_free(name);
-		tn_free(path);
 	}
 	tn_free(picked);
 	return rc;
